@@ -62,6 +62,8 @@ export interface ServiceOptions {
   /** What happens to a job at its destruction time: forget it, or keep its metadata as ARCHIVED. */
   readonly destructionPolicy?: 'delete' | 'archive';
   readonly now?: () => number;
+  /** Told of every destruction time set, so the reaper's timer wakes in time. */
+  readonly onDestructionSet?: (destruction: number | null) => void;
 }
 
 /** The UWS control parameters (OBJ-33) accepted with a creating POST (AMB-20). */
@@ -80,6 +82,7 @@ export class UwsService {
   private readonly fetchRemote: RemoteFetcher | undefined;
   readonly destructionPolicy: 'delete' | 'archive';
   readonly now: () => number;
+  onDestructionSet: (destruction: number | null) => void;
   private readonly waiters = new Map<string, Set<(change: JobChange) => void>>();
   private readonly unwatch: () => void;
 
@@ -90,6 +93,7 @@ export class UwsService {
     this.fetchRemote = options.fetchRemote;
     this.destructionPolicy = options.destructionPolicy ?? 'delete';
     this.now = options.now ?? Date.now;
+    this.onDestructionSet = options.onDestructionSet ?? (() => {});
     this.unwatch = this.store.watch((change) => {
       const set = this.waiters.get(change.jobId);
       if (set) for (const wake of [...set]) wake(change);
@@ -168,7 +172,9 @@ export class UwsService {
         parameters,
         jobInfo: null,
       };
-      return await this.store.create({ ...draft, quote: quoteFor(type, draft, now) });
+      const job = await this.store.create({ ...draft, quote: quoteFor(type, draft, now) });
+      this.onDestructionSet(job.destruction);
+      return job;
     } catch (err) {
       await Promise.all(staged.map((f) => this.files.discard(f.path).catch(() => {})));
       if (adopted) await this.files.remove(jobId).catch(() => {});
@@ -250,7 +256,10 @@ export class UwsService {
       const type = this.jobType(job.jobType);
       const destruction = effectiveDestruction(type.timePolicy, job.creationTime, requested);
       const outcome = await this.store.update(job.jobId, { version: job.version }, { destruction });
-      if (outcome.ok) return outcome.job;
+      if (outcome.ok) {
+        this.onDestructionSet(destruction);
+        return outcome.job;
+      }
       if (!outcome.current) throw new NotFoundError(`there is no job ${jobId}`);
     }
   }

@@ -43,12 +43,16 @@ export interface UploadReference {
   readonly name: string;
   /** `param:part` or an http(s) URL. */
   readonly uri: string;
+  /** Where the content lies once stored in the job's working directory. */
+  readonly path?: string;
 }
 
 export interface FileReference {
   readonly kind: 'file';
   /** `param:part`, an http(s) URL, or empty when the part carried the parameter's own name. */
   readonly uri: string;
+  /** Where the content lies once stored in the job's working directory. */
+  readonly path?: string;
 }
 
 const XSD_TRUE = new Set(['true', '1']);
@@ -223,9 +227,15 @@ export class ParameterSchema {
     return [...current.filter((p) => !replaced.has(p.name)), ...update];
   }
 
-  /** Decoded values for job code: single values as scalars, multi-valued as arrays. */
+  /** Decoded values for job code: single values as scalars, multi-valued as arrays, defaults filled in. */
   decodeAll(parameters: readonly JobParameter[]): Record<string, ParameterValue | ParameterValue[]> {
     const out: Record<string, ParameterValue | ParameterValue[]> = {};
+    for (const d of this.declarations) {
+      if (d.default !== undefined && !parameters.some((p) => p.name === d.name)) {
+        const v = decodeParameter(d, d.default);
+        out[d.name] = this.isMultiple(d) ? [v] : v;
+      }
+    }
     for (const p of parameters) {
       const decl = this.find(p.name);
       if (!decl) continue;
