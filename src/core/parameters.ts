@@ -71,9 +71,11 @@ export function isHttpUrl(uri: string): boolean {
  */
 export function decodeParameter(decl: ParameterDeclaration, text: string): ParameterValue {
   const limit = Math.min(decl.maxLength ?? MAX_PARAMETER_LENGTH, MAX_PARAMETER_LENGTH);
-  if (text.length > limit) {
+  // Characters are code points, as in the seed (Python len), so astral characters count once.
+  const characters = text.length > limit ? codePointCount(text) : text.length;
+  if (characters > limit) {
     throw new BadRequestError(
-      `parameter ${decl.name}: value of ${text.length} characters exceeds the limit of ${limit}`,
+      `parameter ${decl.name}: value of ${characters} characters exceeds the limit of ${limit}`,
       decl.name,
     );
   }
@@ -111,7 +113,7 @@ export function decodeParameter(decl: ParameterDeclaration, text: string): Param
       return parseInstant(text, decl.name);
     case 'file': {
       const uri = text.trim();
-      if (uri !== '' && !uri.startsWith('param:') && !isHttpUrl(uri)) {
+      if (uri !== '' && !(uri.startsWith('param:') && uri.length > 6) && !isHttpUrl(uri)) {
         bad('a file part, a param: reference or an http(s) URL');
       }
       return { kind: 'file', uri };
@@ -132,12 +134,24 @@ export function decodeParameter(decl: ParameterDeclaration, text: string): Param
 }
 
 function checkRange(decl: ParameterDeclaration, n: number, text: string): void {
-  if ((decl.min !== undefined && n < decl.min) || (decl.max !== undefined && n > decl.max)) {
+  const ranged = decl.min !== undefined || decl.max !== undefined;
+  // NaN compares false with everything, so it would pass any range unless refused here.
+  if (
+    (ranged && Number.isNaN(n)) ||
+    (decl.min !== undefined && n < decl.min) ||
+    (decl.max !== undefined && n > decl.max)
+  ) {
     throw new BadRequestError(
       `parameter ${decl.name}: ${clip(text)} is outside the allowed range ${decl.min ?? '-∞'}..${decl.max ?? '∞'}`,
       decl.name,
     );
   }
+}
+
+function codePointCount(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
 }
 
 function clip(text: string): string {
