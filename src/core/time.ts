@@ -63,11 +63,19 @@ export function parseInstant(text: string, parameter: string): number {
     }
     offsetMinutes = sign * (oh * 60 + om);
   }
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+  return utc(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
 }
 
 function daysIn(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return new Date(utc(year, month, 0)).getUTCDate();
+}
+
+/** Date.UTC without its quirk of reading years 0..99 as 1900..1999. */
+function utc(year: number, monthIndex: number, day: number, h = 0, mi = 0, s = 0, ms = 0): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, monthIndex, day);
+  d.setUTCHours(h, mi, s, ms);
+  return d.getTime();
 }
 
 function truncate(text: string): string {
