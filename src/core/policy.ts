@@ -44,7 +44,7 @@ export function validateTimePolicy(policy: TimePolicy, where: string): void {
 
 /**
  * Parses a requested EXECUTIONDURATION. Integral floats such as pyvo's "600.0"
- * are accepted (ED-5); fractions are cut to whole seconds; negatives, non-numbers
+ * are accepted (ED-5); fractions are cut to whole seconds (at least 1); negatives, non-numbers
  * are refused.
  */
 export function parseExecutionDuration(text: string): number {
@@ -55,7 +55,9 @@ export function parseExecutionDuration(text: string): number {
       'EXECUTIONDURATION',
     );
   }
-  const n = Math.floor(Number(t));
+  const requested = Number(t);
+  // A fraction of a second rounds up to 1: cutting it to 0 would turn a tiny limit into "unlimited".
+  const n = requested > 0 && requested < 1 ? 1 : Math.floor(requested);
   return Number.isFinite(n) ? n : Number.MAX_SAFE_INTEGER;
 }
 
