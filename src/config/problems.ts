@@ -101,11 +101,13 @@ export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], root: z.
         break;
       }
       case 'too_small':
-        out.push({ path: at, message: `${bound(issue, issue.minimum, true)}, ${got}` });
+      case 'too_big': {
+        const origin = issue.origin === 'number' && isIntegerAt(root, issue.path) ? 'int' : issue.origin;
+        const small = issue.code === 'too_small';
+        const limit = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+        out.push({ path: at, message: `${bound({ ...issue, origin }, limit, small)}, ${got}` });
         break;
-      case 'too_big':
-        out.push({ path: at, message: `${bound(issue, issue.maximum, false)}, ${got}` });
-        break;
+      }
       case 'invalid_value': {
         const allowed =
           issue.values.length === 1
@@ -133,28 +135,44 @@ export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], root: z.
 
 type SchemaDef = {
   type: string;
+  format?: string;
   shape?: Record<string, z.ZodType>;
   element?: z.ZodType;
   innerType?: z.ZodType;
   in?: z.ZodType;
 };
 
-/** The keys the object schema at `path` accepts, for "did you mean" hints. */
-function keysAt(root: z.ZodType, path: readonly PropertyKey[]): string[] {
+function defOf(schema: z.ZodType): SchemaDef {
+  return (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+}
+
+/** The schema at `path`, looking through defaults, optionals and transforms; undefined if none. */
+function schemaAt(root: z.ZodType, path: readonly PropertyKey[]): SchemaDef | undefined {
   let schema: z.ZodType | undefined = root;
   let i = 0;
   while (schema) {
-    const def: SchemaDef = (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+    const def = defOf(schema);
     if (def.innerType) schema = def.innerType;
     else if (def.type === 'pipe') schema = def.in;
-    else if (i === path.length) return def.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+    else if (i === path.length) return def;
     else if (def.type === 'object' && def.shape) schema = def.shape[String(path[i++])];
     else if (def.type === 'array') {
       schema = def.element;
       i++;
-    } else return [];
+    } else return undefined;
   }
-  return [];
+  return undefined;
+}
+
+/** The keys the object schema at `path` accepts, for "did you mean" hints. */
+function keysAt(root: z.ZodType, path: readonly PropertyKey[]): string[] {
+  const def = schemaAt(root, path);
+  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+}
+
+function isIntegerAt(root: z.ZodType, path: readonly PropertyKey[]): boolean {
+  const def = schemaAt(root, path);
+  return def?.type === 'number' && def.format === 'safeint';
 }
 
 function closest(key: string, known: readonly string[]): string | undefined {
@@ -171,15 +189,20 @@ function closest(key: string, known: readonly string[]): string | undefined {
   return best !== undefined && bestDistance <= Math.max(1, Math.floor(key.length / 3)) ? best : undefined;
 }
 
+/** Optimal string alignment distance: edits and adjacent swaps ("prot" is one step from "port"). */
 function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      }
+      d[i]![j] = best;
     }
-    previous = current;
   }
-  return previous[b.length]!;
+  return d[a.length]![b.length]!;
 }
