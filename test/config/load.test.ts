@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${NAME} is the command template syntax under test
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
