@@ -1,0 +1,103 @@
+import type { Readable } from 'node:stream';
+import type { FastifyRequest } from 'fastify';
+import { BadRequestError, PayloadTooLargeError } from '../core/errors.js';
+import type { RawParameter, StagedFile } from '../service.js';
+
+/** Spools one uploaded file part to disk (WorkDirs.stageUpload in production, see workDirStager). */
+export type Stager = (
+  stream: Readable,
+  partName: string,
+  mediaType: string | undefined,
+) => Promise<StagedFile>;
+
+/** Removes a staged file that will not be used. */
+export type Discarder = (file: StagedFile) => Promise<void>;
+
+/** What a request carried: parameters from the query string and the body, in order, and staged files. */
+export interface RequestInput {
+  readonly parameters: RawParameter[];
+  readonly files: StagedFile[];
+}
+
+/** The query string as ordered (name, value) pairs; repeated names stay repeated (JL-GET-5, DALI-5). */
+export function queryParameters(request: FastifyRequest): RawParameter[] {
+  const url = request.raw.url ?? '';
+  const q = url.indexOf('?');
+  if (q < 0) return [];
+  return [...new URLSearchParams(url.slice(q + 1))].map(([name, value]) => ({ name, value }));
+}
+
+/** Every value given for `name`, compared case-insensitively (DALI-1). */
+export function valuesOf(parameters: readonly RawParameter[], name: string): string[] {
+  const wanted = name.toLowerCase();
+  return parameters.filter((p) => p.name.toLowerCase() === wanted).map((p) => p.value);
+}
+
+/** The one value of a single-valued control parameter, undefined if absent; 400 if given differently twice. */
+export function singleValue(parameters: readonly RawParameter[], name: string): string | undefined {
+  const values = valuesOf(parameters, name);
+  if (values.length > 1 && values.some((v) => v !== values[0])) {
+    throw new BadRequestError(`${name} takes a single value but was given ${values.length}`, name);
+  }
+  return values[0];
+}
+
+/** The parsed urlencoded body, as the content type parser in server.ts leaves it. */
+export function formPairs(body: string): RawParameter[] {
+  return [...new URLSearchParams(body)].map(([name, value]) => ({ name, value }));
+}
+
+/**
+ * Reads the parameters of a POST from the query string and the body (JL-POST-5,
+ * JL-POST-6), urlencoded or multipart. File parts are spooled through `stage`;
+ * when `acceptFiles` is false a file part is refused. On any failure the files
+ * already staged are discarded before the error goes on.
+ */
+export async function readInput(
+  request: FastifyRequest,
+  options: { stage: Stager; discard: Discarder; acceptFiles: boolean },
+): Promise<RequestInput> {
+  const parameters = queryParameters(request);
+  const files: StagedFile[] = [];
+  if (!request.isMultipart()) {
+    if (Array.isArray(request.body)) parameters.push(...(request.body as RawParameter[]));
+    return { parameters, files };
+  }
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        if (part.valueTruncated || part.fieldnameTruncated) {
+          throw new PayloadTooLargeError(
+            `form field ${part.fieldname.slice(0, 80)} is longer than this service accepts`,
+          );
+        }
+        parameters.push({ name: part.fieldname, value: String(part.value ?? '') });
+        continue;
+      }
+      // A browser form sends an empty part for a file input left empty.
+      if (part.filename === '' || part.filename === undefined) {
+        part.file.resume();
+        await new Promise((resolve) => part.file.once('end', resolve).once('close', resolve));
+        continue;
+      }
+      if (!options.acceptFiles) {
+        part.file.resume();
+        throw new BadRequestError(
+          `file part ${part.fieldname.slice(0, 80)} is not accepted here; upload files with the job's creation or to its parameters`,
+          part.fieldname,
+        );
+      }
+      const staged = await options.stage(part.file, part.fieldname, part.mimetype || undefined);
+      files.push(staged);
+      if (part.file.truncated) {
+        throw new PayloadTooLargeError(
+          `uploaded file ${part.fieldname.slice(0, 80)} is larger than this service accepts`,
+        );
+      }
+    }
+  } catch (err) {
+    await Promise.all(files.map((f) => options.discard(f).catch(() => {})));
+    throw err;
+  }
+  return { parameters, files };
+}
