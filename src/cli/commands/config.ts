@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../../config/load.js';
+import { type ConfigOptionValues, configFromOptions, withConfigOptions } from '../config-options.js';
+import { CliError, EXIT_FAILED } from '../errors.js';
+
+export function registerConfig(program: Command): void {
+  const config = program
+    .command('config')
+    .description('check a config file, or show the effective configuration');
+
+  config
+    .command('check')
+    .description(
+      'validate a config file and name every bad key (exit 1 if there is any); the environment is ignored',
+    )
+    .argument('<file>', 'JSON config file')
+    .action((file: string) => {
+      let summary: string;
+      try {
+        const checked = loadConfig({ file, env: {} });
+        const types = checked.jobTypes.length;
+        summary = `${file}: valid (${types} job type${types === 1 ? '' : 's'}${
+          checked.builtins ? ' plus the built-in ones' : ''
+        }, store ${checked.store.url})`;
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        // One line per problem, compiler style, so that editors and grep can use them.
+        for (const problem of err.problems) {
+          process.stdout.write(err.file === undefined ? `${problem}\n` : `${file}: ${problem}\n`);
+        }
+        const n = err.problems.length;
+        throw new CliError(`${file} has ${n} problem${n === 1 ? '' : 's'}`, EXIT_FAILED);
+      }
+      process.stdout.write(`${summary}\n`);
+    });
+
+  withConfigOptions(
+    config
+      .command('show')
+      .description('print the effective configuration as JSON: defaults < file < IVOA_UWS_* < options'),
+    ['host', 'port', 'store', 'workDir', 'baseUrl'],
+  ).action((options: ConfigOptionValues) => {
+    process.stdout.write(`${JSON.stringify(configFromOptions(options), null, 2)}\n`);
+  });
+}
