@@ -27,8 +27,11 @@ export const PARAMETER_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
  */
 export const PLACEHOLDER = /\$\{([^}]*)\}/g;
 
-/** Placeholders every command may use: the job's working directory and its results folder. */
-export const PLACEHOLDER_BUILTINS = ['WORKDIR', 'OUTDIR'] as const;
+/**
+ * Placeholders every command may use (exec/executors/command.ts): the job's working
+ * directory, the folder whose files become results, the job id. Upper case only.
+ */
+export const PLACEHOLDER_BUILTINS = ['WORKDIR', 'OUTDIR', 'JOBID'] as const;
 
 const seconds = () => z.int().min(0).max(XS_INT_MAX);
 const positiveInt = () => z.int().min(1);
@@ -158,11 +161,15 @@ export const jobTypeConfigSchema = z.strictObject({
    * argv, not a shell line: the first element is the program. `${NAME}` is replaced
    * by the value of parameter NAME (an element that is exactly a multi-valued
    * placeholder expands to one element per value), `${WORKDIR}` by the job's
-   * directory, `${OUTDIR}` by the folder whose files become results.
+   * directory, `${OUTDIR}` by the folder whose files become results, `${JOBID}` by the job id.
    */
   command: z.array(z.string()),
   /** Extra environment of the process; values may hold placeholders too. */
   env: z.record(z.string(), z.string()).optional(),
+  /** Pass the server's whole environment on (default: only PATH, HOME, locale, TZ, TMPDIR). */
+  inheritEnv: z.boolean().optional(),
+  /** Media types of result files by file name or extension (no dot), added to the executor's defaults. */
+  resultMediaTypes: z.record(z.string(), z.string().min(1)).optional(),
   /** Between the abort signal (SIGTERM) and SIGKILL. */
   gracePeriodSeconds: z.number().min(0).max(3600).default(5),
 });

@@ -62,7 +62,7 @@ describe('ivoa-uws config check', () => {
       `${file}: scheduler.maxExecuting: expected an integer >= 1, got 0`,
       `${file}: scheduler.leaseSecs: unknown key (did you mean leaseSeconds?)`,
       `${file}: log.level: expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "verbose"`,
-      `${file}: jobTypes[0].command[1]: placeholder \${patern} is neither a declared parameter nor a built-in (known: pattern, input, WORKDIR, OUTDIR)`,
+      `${file}: jobTypes[0].command[1]: placeholder \${patern} is neither a declared parameter nor a built-in (known: pattern, input, WORKDIR, OUTDIR, JOBID)`,
       `${file}: jobTypes[1].name: job type grep is already declared by jobTypes[0]`,
       `${file}: jobTypes[1].command: must name a program to run; it is empty`,
     ]);
