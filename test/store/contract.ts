@@ -910,6 +910,32 @@ export function runStoreContract(label: string, makeStore: MakeStore): void {
       );
 
       it(
+        'lets owners queued behind a long flood of a busy owner go first',
+        withStore(async (store) => {
+          await store.create(newJob('flood-running', { phase: 'EXECUTING', ownerId: 'flooder' }));
+          for (let i = 0; i < 300; i++) {
+            await store.create(
+              newJob(`flood-${i}`, { phase: 'QUEUED', ownerId: 'flooder', creationTime: T0 + i }),
+            );
+          }
+          await store.create(
+            newJob('late-bob', { phase: 'QUEUED', ownerId: 'bob', creationTime: T0 + 1000 }),
+          );
+          await store.create(
+            newJob('late-anon', { phase: 'QUEUED', ownerId: null, creationTime: T0 + 1001 }),
+          );
+          await store.create(
+            newJob('late-carol', { phase: 'QUEUED', ownerId: 'carol', creationTime: T0 + 1002 }),
+          );
+          const order: (string | undefined)[] = [];
+          for (let i = 0; i < 5; i++) order.push((await store.claimNext(claim()))?.jobId);
+          // Idle owners first, oldest first; then the flooder (1 running) and the others (1 each) tie
+          // on one running job, and the flooder's oldest is the oldest; then the flooder has 2.
+          assert.deepEqual(order, ['late-bob', 'late-anon', 'late-carol', 'flood-0', 'flood-1']);
+        }),
+      );
+
+      it(
         'counts an owner jobs EXECUTING of other types in the round robin',
         withStore(async (store) => {
           await store.create(

@@ -40,6 +40,8 @@ type Statement = Database.Statement;
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const DEFAULT_PAGE_SIZE = 500;
 const ID_PAGE_SIZE = 1000;
+/** How many of the oldest queued jobs a claim reads before it looks owner by owner. */
+const QUEUE_FRONT = 64;
 
 /**
  * The embedded JobStore: one SQLite file in WAL mode, shareable by several
@@ -277,7 +279,10 @@ export class SqliteJobStore implements JobStore {
     };
   }
 
-  /** Chooses the job to claim, inside the caller's IMMEDIATE transaction. */
+  /**
+   * Chooses the job to claim, inside the caller's IMMEDIATE transaction. Owners with
+   * nothing running come first, in FIFO order; then owners by how few jobs they run.
+   */
   #pickQueued(request: ClaimRequest): string | null {
     const s = this.#statements!;
     const perOwner = s.executingByOwner.all() as { owner_id: string | null; n: number }[];
@@ -292,33 +297,50 @@ export class SqliteJobStore implements JobStore {
       .map((t) => t.name);
     if (types.length === 0 || request.maxExecutingPerOwner <= 0) return null;
     const typesJson = JSON.stringify(types);
+    const runningOf = new Map(perOwner.map((row) => [row.owner_id, row.n]));
 
-    // Owners with nothing running go first, in plain FIFO order.
+    // Usually the front of the queue holds a job of an idle owner: one short read.
+    const window = { types: typesJson, limit: QUEUE_FRONT };
     const busyOwners = perOwner.filter((row) => row.owner_id !== null).map((row) => row.owner_id);
-    const anonymousBusy = perOwner.some((row) => row.owner_id === null) ? 1 : 0;
-    const idle = s.oldestQueuedOfIdleOwners.get({
-      types: typesJson,
+    const idleAtFront = s.idleAtQueueFront.get({
+      ...window,
       busy_owners: JSON.stringify(busyOwners),
-      anonymous_busy: anonymousBusy,
-    }) as { job_id: string } | undefined;
-    if (idle) return idle.job_id;
+      anonymous_busy: runningOf.has(null) ? 1 : 0,
+    }) as QueuedRow | undefined;
+    if (idleAtFront) return idleAtFront.job_id;
+    if ((s.queueFrontSize.get(window) as { n: number }).n === QUEUE_FRONT) {
+      // The front is all busy owners' jobs (one owner flooding the queue): rather than
+      // read past them all, seek the oldest job of each idle owner with jobs queued.
+      const owners = (s.queuedOwners.all() as { owner_id: string }[]).map(
+        (row) => row.owner_id as string | null,
+      );
+      const idle = [null, ...owners].filter((owner) => !runningOf.has(owner));
+      const best = this.#oldestOf(idle, typesJson);
+      if (best) return best.job_id;
+    }
 
-    // Then owners by how little they run, each level FIFO: one seek per running owner.
-    const levels = [...new Set(perOwner.map((row) => row.n))]
+    const levels = [...new Set(runningOf.values())]
       .filter((n) => n < request.maxExecutingPerOwner)
       .sort((a, b) => a - b);
     for (const level of levels) {
-      let best: { job_id: string; creation_time: number } | undefined;
-      for (const row of perOwner) {
-        if (row.n !== level) continue;
-        const candidate = s.oldestQueuedOfOwner.get({ owner_id: row.owner_id, types: typesJson }) as
-          | { job_id: string; creation_time: number }
-          | undefined;
-        if (candidate && (!best || isOlder(candidate, best))) best = candidate;
-      }
+      const owners = [...runningOf].filter(([, n]) => n === level).map(([owner]) => owner);
+      const best = this.#oldestOf(owners, typesJson);
       if (best) return best.job_id;
     }
     return null;
+  }
+
+  /** The oldest QUEUED job of eligible type among these owners: one index seek per owner. */
+  #oldestOf(owners: readonly (string | null)[], typesJson: string): QueuedRow | undefined {
+    const s = this.#statements!;
+    let best: QueuedRow | undefined;
+    for (const owner of owners) {
+      const candidate = s.oldestQueuedOfOwner.get({ owner_id: owner, types: typesJson }) as
+        | QueuedRow
+        | undefined;
+      if (candidate && (!best || isOlder(candidate, best))) best = candidate;
+    }
+    return best;
   }
 
   #read(jobId: string): Job | null {
@@ -356,7 +378,13 @@ export class SqliteJobStore implements JobStore {
   }
 }
 
-function isOlder(a: { job_id: string; creation_time: number }, b: { job_id: string; creation_time: number }) {
+interface QueuedRow {
+  job_id: string;
+  owner_id: string | null;
+  creation_time: number;
+}
+
+function isOlder(a: QueuedRow, b: QueuedRow): boolean {
   return a.creation_time < b.creation_time || (a.creation_time === b.creation_time && a.job_id < b.job_id);
 }
 
@@ -499,12 +527,28 @@ function prepareFixed(db: Database.Database) {
     executingByType: db.prepare(
       "SELECT job_type, count(*) AS n FROM jobs WHERE phase = 'EXECUTING' GROUP BY job_type",
     ),
-    oldestQueuedOfIdleOwners: db.prepare(`SELECT job_id FROM jobs INDEXED BY jobs_by_phase
-      WHERE phase = 'QUEUED' AND job_type IN (SELECT value FROM json_each(@types))
-        AND CASE WHEN owner_id IS NULL THEN @anonymous_busy = 0
+    idleAtQueueFront: db.prepare(`SELECT job_id, owner_id, creation_time FROM (
+        SELECT job_id, owner_id, creation_time FROM jobs INDEXED BY jobs_by_phase
+        WHERE phase = 'QUEUED' AND job_type IN (SELECT value FROM json_each(@types))
+        ORDER BY creation_time, job_id LIMIT @limit)
+      WHERE CASE WHEN owner_id IS NULL THEN @anonymous_busy = 0
                  ELSE owner_id NOT IN (SELECT value FROM json_each(@busy_owners)) END
       ORDER BY creation_time, job_id LIMIT 1`),
-    oldestQueuedOfOwner: db.prepare(`SELECT job_id, creation_time FROM jobs INDEXED BY jobs_queued_by_owner
+    queueFrontSize: db.prepare(`SELECT count(*) AS n FROM (
+        SELECT 1 FROM jobs INDEXED BY jobs_by_phase
+        WHERE phase = 'QUEUED' AND job_type IN (SELECT value FROM json_each(@types))
+        ORDER BY creation_time, job_id LIMIT @limit)`),
+    // Distinct owners with queued jobs, by skipping from one owner to the next in the index.
+    queuedOwners: db.prepare(`WITH RECURSIVE owners (owner_id) AS (
+        SELECT min(owner_id) FROM jobs INDEXED BY jobs_queued_by_owner WHERE phase = 'QUEUED'
+        UNION ALL
+        SELECT (SELECT min(owner_id) FROM jobs INDEXED BY jobs_queued_by_owner
+                WHERE phase = 'QUEUED' AND owner_id > owners.owner_id)
+        FROM owners WHERE owners.owner_id IS NOT NULL
+      )
+      SELECT owner_id FROM owners WHERE owner_id IS NOT NULL`),
+    oldestQueuedOfOwner:
+      db.prepare(`SELECT job_id, owner_id, creation_time FROM jobs INDEXED BY jobs_queued_by_owner
       WHERE phase = 'QUEUED' AND owner_id IS @owner_id AND job_type IN (SELECT value FROM json_each(@types))
       ORDER BY creation_time, job_id LIMIT 1`),
     claim: db.prepare(`UPDATE jobs SET phase = 'EXECUTING', start_time = @now, lease_node = @lease_node,
