@@ -1,9 +1,16 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { type Logger, pino } from 'pino';
 import { builtinJobTypes } from './builtins/index.js';
+import type { UwsConfig } from './config/schema.js';
+import { commandExecutor } from './exec/executors/command.js';
 import { type JobTypeDefinition, JobTypeRegistry } from './exec/job-type.js';
 import { Reaper } from './exec/reaper.js';
 import { Scheduler, type SchedulerLogger } from './exec/scheduler.js';
+import { createHttpServer } from './http/server.js';
+import { workDirStager } from './http/uploads.js';
+import { createRemoteFetcher } from './results/fetch-upload.js';
 import { createResultWriter } from './results/result-files.js';
 import { WorkDirs } from './results/workdirs.js';
 import { type RemoteFetcher, UwsService } from './service.js';
@@ -121,4 +128,116 @@ export async function createUwsService(options: UwsOptions = {}): Promise<UwsIns
       await store.close();
     },
   };
+}
+
+/** Job type definitions for the command-line job types of a config file. */
+export function jobTypesFromConfig(config: UwsConfig): JobTypeDefinition[] {
+  return config.jobTypes.map((t) => ({
+    name: t.name,
+    ...(t.description !== undefined ? { description: t.description } : {}),
+    parameters: t.parameters,
+    timePolicy: { executionDuration: t.executionDuration, lifetime: t.lifetime },
+    ...(t.maxExecuting !== undefined ? { maxExecuting: t.maxExecuting } : {}),
+    ...(t.restartable !== undefined ? { restartable: t.restartable } : {}),
+    ...(t.mainResult !== undefined ? { mainResult: t.mainResult } : {}),
+    executor: commandExecutor({
+      command: t.command,
+      ...(t.env ? { env: t.env } : {}),
+      ...(t.inheritEnv !== undefined ? { inheritEnv: t.inheritEnv } : {}),
+      ...(t.resultMediaTypes ? { resultMediaTypes: t.resultMediaTypes } : {}),
+      gracePeriodMs: t.gracePeriodSeconds * 1000,
+    }),
+  }));
+}
+
+/** The options a config file stands for. */
+export function optionsFromConfig(config: UwsConfig, log: Logger, runJobs: boolean): UwsOptions {
+  const workDirs = new WorkDirs(config.workDir);
+  return {
+    store: config.store.url,
+    workDir: config.workDir,
+    jobTypes: jobTypesFromConfig(config),
+    builtins: config.builtins,
+    runJobs,
+    nodeId: config.nodeId,
+    maxExecuting: config.scheduler.maxExecuting,
+    maxExecutingPerOwner: config.scheduler.maxExecutingPerOwner,
+    leaseSeconds: config.scheduler.leaseSeconds,
+    destructionSweepSeconds: config.scheduler.destructionSweepSeconds,
+    destructionPolicy: config.destruction.policy,
+    ...(config.uploads.allowByReference
+      ? {
+          fetchRemote: createRemoteFetcher(workDirs, {
+            limitBytes: config.uploads.maxBytes,
+            timeoutMs: config.uploads.fetchTimeoutSeconds * 1000,
+          }),
+        }
+      : {}),
+    log,
+  };
+}
+
+export function createLogger(config: UwsConfig): Logger {
+  return pino({ level: config.log.level, base: { node: config.nodeId } });
+}
+
+/** `ivoa-uws serve`: HTTP plus (by default) the scheduler in one process. */
+export async function startServer(
+  config: UwsConfig,
+  options: { runJobs?: boolean } = {},
+): Promise<{ url: string; uws: UwsInstance; http: FastifyInstance; stop(): Promise<void> }> {
+  const log = createLogger(config);
+  const uws = await createUwsService(optionsFromConfig(config, log, options.runJobs ?? true));
+  const http = createHttpServer({
+    service: uws.service,
+    stage: workDirStager(uws.workDirs, config.uploads.maxBytes),
+    ...(config.server.baseUrl ? { baseUrl: config.server.baseUrl } : {}),
+    trustProxy: config.server.trustProxy,
+    maxWaitSeconds: config.wait.maxSeconds,
+    bodyLimit: config.server.bodyLimitBytes,
+    uploads: { maxFileBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxFiles },
+    loggerInstance: log,
+  });
+  await uws.start();
+  let address: string;
+  try {
+    address = await http.listen({ host: config.server.host, port: config.server.port });
+  } catch (err) {
+    await uws.stop();
+    throw err;
+  }
+  const url = config.server.baseUrl ?? address;
+  log.info({ url, store: redact(config.store.url), workDir: config.workDir }, 'ivoa-uws serving');
+  return {
+    url,
+    uws,
+    http,
+    async stop() {
+      await http.close();
+      await uws.stop(DRAIN_MS);
+    },
+  };
+}
+
+/** `ivoa-uws worker`: runs jobs from the shared store, serves no HTTP. */
+export async function startWorker(config: UwsConfig): Promise<{ uws: UwsInstance; stop(): Promise<void> }> {
+  const log = createLogger(config);
+  const uws = await createUwsService(optionsFromConfig(config, log, true));
+  await uws.start();
+  log.info({ store: redact(config.store.url), nodeId: config.nodeId }, 'ivoa-uws worker running');
+  return { uws, stop: () => uws.stop(DRAIN_MS) };
+}
+
+/** The facade on the configured store, for the admin CLI: runs nothing, reaps nothing. */
+export async function openAdmin(config: UwsConfig): Promise<{ service: UwsService; close(): Promise<void> }> {
+  const log = createLogger({ ...config, log: { level: 'warn' } });
+  const uws = await createUwsService(optionsFromConfig(config, log, false));
+  return { service: uws.service, close: () => uws.stop() };
+}
+
+/** How long a stopping node lets running jobs finish before handing them back. */
+const DRAIN_MS = 10_000;
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
