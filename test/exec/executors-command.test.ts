@@ -90,6 +90,16 @@ test('file and upload parameters give the paths of their stored files', async ()
   ]);
 });
 
+test('a path attached to a file reference (as the scheduler does) is used as is', async () => {
+  const run = await makeRun({
+    INPUT: { kind: 'file', uri: 'param:INPUT', path: '/data/in.fits' },
+    UPLOAD: [{ kind: 'upload', name: 't1', uri: 'param:t1', path: '/data/t1.vot' }],
+  });
+  const executor = commandExecutor({ command: [NODE, '-e', ECHO_ARGS, '${INPUT}', '${UPLOAD}'] });
+  assert.equal((await executor.execute(run.context)).status, 'completed');
+  assert.deepEqual(JSON.parse(run.read('log')).argv, ['/data/in.fits', 't1,/data/t1.vot']);
+});
+
 test('a NUL in a parameter is an error outcome, and nothing is run', async () => {
   let spawned = false;
   const run = await makeRun({ A: 'a\0b' });

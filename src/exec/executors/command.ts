@@ -111,10 +111,10 @@ export function commandExecutor(options: CommandExecutorOptions): Executor {
         const expander = new TemplateExpander(context, outDir);
         argv = expander.argv(options.command);
         env = expander.env(options.env ?? {}, options.inheritEnv ?? false);
+        await fs.mkdir(outDir, { recursive: true, mode: 0o700 });
       } catch (e) {
-        return errorOutcome(e instanceof Error ? e.message : String(e));
+        return errorOutcome(message(e));
       }
-      await fs.mkdir(outDir, { recursive: true, mode: 0o700 });
 
       const log = new CommandLog(options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES);
       const logWritten = context.results.write(logId, log.stream, 'text/plain').catch((e: unknown) => {
@@ -334,6 +334,8 @@ class TemplateExpander {
 
   private text(name: string, value: ParameterValue): string {
     if (typeof value !== 'object') return String(value);
+    if (value.path) return value.kind === 'upload' ? `${value.name},${value.path}` : value.path;
+    // No path attached by the caller: look the stored file up in the job record.
     const lower = name.toLowerCase();
     const stored = this.context.job.parameters.filter((p) => p.file && p.name.toLowerCase() === lower);
     if (value.kind === 'file') {
