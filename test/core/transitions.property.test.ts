@@ -188,6 +188,11 @@ describe('state machine properties (fast-check, seed ' + SEED + ')', () => {
           if (next.startTime !== null) assert.ok(next.startTime >= creationTime && next.startTime <= now);
           if (next.endTime !== null) assert.ok(next.endTime <= now);
 
+          // A startTime, once set, is kept (a resumed job keeps its first start) unless requeued.
+          if (before.startTime !== null && next.phase !== 'QUEUED') {
+            assert.equal(next.startTime, before.startTime, label);
+          }
+
           // EXECUTING always has a startTime; QUEUED and PENDING never do.
           if (next.phase === 'EXECUTING') assert.notEqual(next.startTime, null, label);
           if (next.phase === 'QUEUED' || next.phase === 'PENDING') assert.equal(next.startTime, null, label);
