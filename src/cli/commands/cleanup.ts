@@ -148,10 +148,11 @@ class Tally {
     this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + 1);
   }
 
+  /** "(1 expired, 2 failed)"; jobs taken only because of --all need no explanation. */
   reasons(): string {
-    const parts = [...this.byReason].map(
-      ([reason, n]) => `${n} ${reason === 'pending' ? 'forgotten PENDING' : reason}`,
-    );
+    const parts = [...this.byReason]
+      .filter(([reason]) => reason !== 'all')
+      .map(([reason, n]) => `${n} ${reason === 'pending' ? 'forgotten PENDING' : reason}`);
     return parts.length > 0 ? ` (${parts.join(', ')})` : '';
   }
 }
