@@ -148,6 +148,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     shutdown.abort();
     done();
   });
+  // Answers finished during shutdown close their connection: it would otherwise
+  // become idle only after Fastify closed the idle ones and hold close() up.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (shutdown.signal.aborted) reply.header('Connection', 'close');
+    return payload;
+  });
 
   const discard = (file: StagedFile) => service.files.discard(file.path);
   const input = (request: FastifyRequest, acceptFiles: boolean): Promise<RequestInput> =>

@@ -105,10 +105,11 @@ export async function startHarness(
         SUSPENDED: ['QUEUED', 'EXECUTING', 'SUSPENDED'],
         ARCHIVED: ['QUEUED', 'EXECUTING', 'COMPLETED', 'ARCHIVED'],
       };
-      const steps = path[to] ?? [to];
+      const all = path[to] ?? [to];
+      // Only the steps after the phase the job is in now.
+      const now = (await store.get(jobId))?.phase;
+      const steps = now && all.includes(now) ? all.slice(all.indexOf(now) + 1) : all;
       for (const [i, phase] of steps.entries()) {
-        const current = await store.get(jobId);
-        if (current?.phase === phase) continue;
         const r = await transitionJob(
           store,
           jobId,
