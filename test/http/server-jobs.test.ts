@@ -299,7 +299,7 @@ describe('the job resource', () => {
   });
 
   it('DEL-4, DALI-1: POST ACTION=DELETE (any case) answers 303 to the job list, then 404', async () => {
-    for (const body of [{ ACTION: 'DELETE' }, { action: 'delete' }]) {
+    for (const body of [{ ACTION: 'DELETE' }, { action: 'delete' }] as Record<string, string>[]) {
       const id = await h.create();
       const res = await post(jobUrl(id), body);
       assert.equal(res.status, 303);
