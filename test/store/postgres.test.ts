@@ -1,0 +1,403 @@
+/**
+ * The PostgreSQL JobStore on a real server: the shared contract suite, then what only
+ * a shared database has (several nodes claiming at once, NOTIFY between instances,
+ * losing the LISTEN connection). One throwaway database per run, one schema per case.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { BadRequestError } from '../../src/core/errors.js';
+import { storeFromUrl } from '../../src/store/index.js';
+import { PostgresJobStore, type PostgresStoreOptions, parsePayload } from '../../src/store/postgres/index.js';
+import type { ClaimRequest, JobChange } from '../../src/store/types.js';
+import { admin, createTestDatabase, postgresUnavailable, type TestDatabase } from '../helpers/pg.js';
+import { eventually } from '../helpers/tmp.js';
+import { newJob, runStoreContract } from './contract.js';
+
+const unavailable = await postgresUnavailable();
+if (unavailable !== null && process.env.CI) {
+  throw new Error(`PostgreSQL is required on CI but cannot be reached: ${unavailable}`);
+}
+const skip = unavailable === null ? false : `PostgreSQL cannot be reached: ${unavailable}`;
+
+let database: TestDatabase | undefined;
+let databaseReady: Promise<TestDatabase> | undefined;
+function testDatabase(): Promise<TestDatabase> {
+  databaseReady ??= createTestDatabase().then((db) => {
+    database = db;
+    return db;
+  });
+  return databaseReady;
+}
+after(async () => {
+  await database?.drop();
+});
+
+let schemas = 0;
+/** A store on a schema of its own in the run's database. */
+async function openStore(
+  schema = `uws_t${process.pid}_${schemas++}`,
+  options: Partial<PostgresStoreOptions> = {},
+): Promise<PostgresJobStore> {
+  const db = await testDatabase();
+  const store = new PostgresJobStore({ connectionString: db.url, schema, poolSize: 4, ...options });
+  await store.init();
+  return store;
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const db = await testDatabase();
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function sql<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+  const db = await testDatabase();
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const T0 = 1_767_225_600_000;
+
+function claim(overrides: Partial<ClaimRequest> = {}): ClaimRequest {
+  return {
+    nodeId: 'node-1',
+    now: T0 + 1_000_000,
+    leaseMs: 30_000,
+    maxExecuting: 100,
+    maxExecutingPerOwner: 100,
+    jobTypes: [{ name: 'echo', maxExecuting: 100 }],
+    ...overrides,
+  };
+}
+
+if (skip) {
+  describe('PostgreSQL job store', { skip }, () => {
+    it('needs a reachable PostgreSQL', () => {});
+  });
+} else {
+  runStoreContract('PostgreSQL', async () => {
+    const store = await openStore();
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        await dropSchema(store.schema);
+      },
+    };
+  });
+
+  describe('PostgreSQL store specifics', () => {
+    before(async () => {
+      await testDatabase();
+    });
+
+    it('migrates once when several nodes start at the same moment', async () => {
+      const schema = `uws_mig_${process.pid}`;
+      const stores = await Promise.all(Array.from({ length: 5 }, () => openStore(schema)));
+      try {
+        const versions = await sql<{ version: number }>(`SELECT version FROM "${schema}".schema_version`);
+        assert.deepEqual(
+          versions.map((r) => r.version),
+          [1],
+        );
+        await stores[0]!.create(newJob('seen-by-all'));
+        for (const store of stores) assert.equal((await store.get('seen-by-all'))?.jobId, 'seen-by-all');
+        await stores[1]!.init(); // again: nothing to do
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+        await dropSchema(schema);
+      }
+    });
+
+    it('refuses a schema newer than it knows', async () => {
+      const schema = `uws_new_${process.pid}`;
+      const store = await openStore(schema);
+      await store.close();
+      await sql(
+        `INSERT INTO "${schema}".schema_version (version, description) VALUES (99, 'from the future')`,
+      );
+      const again = new PostgresJobStore({ connectionString: (await testDatabase()).url, schema });
+      await assert.rejects(again.init(), /version 99, newer than this software knows/);
+      await dropSchema(schema);
+    });
+
+    it('refuses schema names that are not plain identifiers', () => {
+      for (const schema of ['Uws', 'uws; DROP TABLE x', '', '1abc', 'a'.repeat(51)]) {
+        assert.throws(
+          () => new PostgresJobStore({ connectionString: 'postgres://h/db', schema }),
+          BadRequestError,
+        );
+      }
+    });
+
+    it('is what storeFromUrl gives for postgres:// URLs, schema taken from the query', async () => {
+      const db = await testDatabase();
+      const store = storeFromUrl(`${db.url}?schema=uws_url_${process.pid}`);
+      assert.ok(store instanceof PostgresJobStore);
+      assert.equal(store.kind, 'postgres');
+      assert.equal(store.schema, `uws_url_${process.pid}`);
+      await store.init();
+      try {
+        await store.create(newJob('via-url'));
+        const rows = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "uws_url_${process.pid}".jobs`);
+        assert.equal(rows[0]?.n, 1);
+      } finally {
+        await store.close();
+        await dropSchema(`uws_url_${process.pid}`);
+      }
+      assert.equal((storeFromUrl('postgresql://u@h:5433/db') as PostgresJobStore).schema, 'uws');
+    });
+
+    it('keeps the first place and the last content when one batch names a result twice', async () => {
+      const store = await openStore();
+      try {
+        await store.create(newJob('dup-results'));
+        await store.update(
+          'dup-results',
+          {},
+          { addResults: [{ id: 'old', mediaType: 'text/plain', size: 1 }] },
+        );
+        const outcome = await store.update(
+          'dup-results',
+          {},
+          {
+            addResults: [
+              { id: 'x', mediaType: 'text/plain', size: 1 },
+              { id: 'old', mediaType: 'text/csv', size: 2 },
+              { id: 'x', mediaType: 'text/html', size: 3 },
+            ],
+          },
+        );
+        assert.ok(outcome.ok);
+        const expected = [
+          { id: 'old', mediaType: 'text/csv', size: 2 },
+          { id: 'x', mediaType: 'text/html', size: 3 },
+        ];
+        assert.deepEqual(outcome.job.results, expected);
+        assert.deepEqual((await store.get('dup-results'))?.results, expected);
+      } finally {
+        await store.close();
+        await dropSchema(store.schema);
+      }
+    });
+
+    it('two nodes claiming 500 jobs at once: each claimed exactly once, limits never exceeded', async () => {
+      const schema = `uws_claim_${process.pid}`;
+      const nodeA = await openStore(schema, { poolSize: 6 });
+      const nodeB = await openStore(schema, { poolSize: 6 });
+      const MAX = 6;
+      const PER_OWNER = 2;
+      const owners = ['alice', 'bob', 'carol', 'dave', null];
+      try {
+        for (let i = 0; i < 500; i++) {
+          await nodeA.create(
+            newJob(`c-${String(i).padStart(3, '0')}`, {
+              phase: 'QUEUED',
+              ownerId: owners[i % owners.length] ?? null,
+              creationTime: T0 + i,
+            }),
+          );
+        }
+        const claimedBy = new Map<string, string[]>();
+        let maxSeen = 0;
+        let maxPerOwnerSeen = 0;
+        let done = false;
+
+        // Samples the limits from the database while the nodes claim.
+        const sampler = (async () => {
+          let samples = 0;
+          while (!done) {
+            const counts = await nodeB.countByPhase();
+            maxSeen = Math.max(maxSeen, counts.EXECUTING);
+            const perOwner = await sql<{ n: number }>(
+              `SELECT count(*)::int AS n FROM "${schema}".jobs WHERE phase = 'EXECUTING' GROUP BY owner_id`,
+            );
+            for (const row of perOwner) maxPerOwnerSeen = Math.max(maxPerOwnerSeen, row.n);
+            samples += 1;
+          }
+          return samples;
+        })();
+
+        const worker = async (store: PostgresJobStore, nodeId: string) => {
+          let idle = 0;
+          while (idle < 20) {
+            const job = await store.claimNext(
+              claim({ nodeId, now: Date.now(), maxExecuting: MAX, maxExecutingPerOwner: PER_OWNER }),
+            );
+            if (!job) {
+              idle += 1;
+              await new Promise((r) => setTimeout(r, 5));
+              continue;
+            }
+            idle = 0;
+            const running = await store.countByPhase();
+            maxSeen = Math.max(maxSeen, running.EXECUTING);
+            claimedBy.set(job.jobId, [...(claimedBy.get(job.jobId) ?? []), nodeId]);
+            await new Promise((r) => setTimeout(r, Math.random() * 3));
+            const finished = await store.update(
+              job.jobId,
+              { phase: 'EXECUTING', leaseNodeId: nodeId },
+              {
+                phase: 'COMPLETED',
+                endTime: Date.now(),
+                lease: null,
+                addResults: [{ id: 'r', mediaType: 'text/plain', size: 1 }],
+              },
+            );
+            assert.ok(finished.ok, `${nodeId} could not complete ${job.jobId}`);
+          }
+        };
+        await Promise.all([
+          ...Array.from({ length: 4 }, (_, i) => worker(nodeA, `A-${i}`)),
+          ...Array.from({ length: 4 }, (_, i) => worker(nodeB, `B-${i}`)),
+        ]);
+        done = true;
+        const samples = await sampler;
+
+        assert.equal(claimedBy.size, 500, 'every job claimed');
+        const twice = [...claimedBy].filter(([, by]) => by.length !== 1);
+        assert.deepEqual(twice, [], 'no job claimed twice');
+        const counts = await nodeA.countByPhase();
+        assert.equal(counts.COMPLETED, 500);
+        assert.equal(counts.QUEUED + counts.EXECUTING, 0);
+        assert.ok(maxSeen <= MAX, `EXECUTING peaked at ${maxSeen}, over the limit ${MAX}`);
+        assert.ok(maxPerOwnerSeen <= PER_OWNER, `one owner ran ${maxPerOwnerSeen} at once`);
+        assert.ok(samples > 0);
+        const byNode = new Set([...claimedBy.values()].map((by) => by[0]!.slice(0, 1)));
+        assert.deepEqual([...byNode].sort(), ['A', 'B'], 'both nodes took part');
+      } finally {
+        await nodeA.close();
+        await nodeB.close();
+        await dropSchema(schema);
+      }
+    });
+
+    it("delivers one node's changes to the other's watch(), and its own exactly once", async () => {
+      const schema = `uws_notify_${process.pid}`;
+      const nodeA = await openStore(schema);
+      const nodeB = await openStore(schema);
+      try {
+        const atA: JobChange[] = [];
+        const atB: JobChange[] = [];
+        const stopA = nodeA.watch((c) => atA.push(c));
+        const stopB = nodeB.watch((c) => atB.push(c));
+        await nodeB.create(newJob('n-1', { phase: 'QUEUED' }));
+        await nodeB.claimNext(claim({ nodeId: 'B' }));
+        await nodeB.update('n-1', { leaseNodeId: 'B' }, { phase: 'COMPLETED', lease: null });
+        await nodeB.renewLeases('B', ['n-1'], T0); // not a change: nothing announced
+        await nodeA.delete('n-1');
+        const expected: JobChange[] = [
+          { jobId: 'n-1', phase: 'QUEUED', version: 1, kind: 'created' },
+          { jobId: 'n-1', phase: 'EXECUTING', version: 2, kind: 'updated' },
+          { jobId: 'n-1', phase: 'COMPLETED', version: 3, kind: 'updated' },
+          { jobId: 'n-1', phase: null, version: 3, kind: 'deleted' },
+        ];
+        await eventually(() => atA.length >= 4 && atB.length >= 4, 5000);
+        await new Promise((r) => setTimeout(r, 100));
+        assert.deepEqual(atA, expected);
+        assert.deepEqual(atB, expected);
+        stopA();
+        stopB();
+      } finally {
+        await nodeA.close();
+        await nodeB.close();
+        await dropSchema(schema);
+      }
+    });
+
+    it('announces changes made outside the store too (triggers), e.g. by an operator in psql', async () => {
+      const store = await openStore();
+      try {
+        const seen: JobChange[] = [];
+        store.watch((c) => seen.push(c));
+        await store.create(newJob('by-hand', { phase: 'EXECUTING' }));
+        await eventually(() => seen.length === 1, 5000);
+        await sql(
+          `UPDATE "${store.schema}".jobs SET phase = 'ABORTED', version = version + 1 WHERE job_id = 'by-hand'`,
+        );
+        await eventually(() => seen.length === 2, 5000);
+        assert.deepEqual(seen[1], { jobId: 'by-hand', phase: 'ABORTED', version: 2, kind: 'updated' });
+      } finally {
+        await store.close();
+        await dropSchema(store.schema);
+      }
+    });
+
+    it('reconnects after its LISTEN connection is terminated and replays what it missed', async () => {
+      const schema = `uws_drop_${process.pid}`;
+      const watcher = await openStore(schema, { maxReconnectBackoffMs: 200, listenPingMs: 200 });
+      const writer = await openStore(schema);
+      try {
+        await writer.create(newJob('gap-updated', { phase: 'EXECUTING' }));
+        await writer.create(newJob('gap-deleted', { phase: 'QUEUED' }));
+        const seen: JobChange[] = [];
+        let resyncs = 0;
+        watcher.watch((c) => seen.push(c));
+        watcher.onResync(() => {
+          resyncs += 1;
+        });
+        const pid = watcher.changeFeed.backendPid;
+        assert.ok(pid !== null);
+        assert.equal(watcher.changeFeed.connects, 1);
+        await admin('SELECT pg_terminate_backend($1)', [pid]);
+        // Changed while the watcher's LISTEN connection is gone: lost as notifications.
+        await writer.update('gap-updated', {}, { phase: 'COMPLETED', lease: null });
+        await writer.delete('gap-deleted');
+        await writer.create(newJob('gap-created', { phase: 'QUEUED' }));
+
+        await eventually(() => watcher.changeFeed.connects >= 2 && resyncs >= 1, 10_000);
+        assert.notEqual(watcher.changeFeed.backendPid, pid);
+        const has = (jobId: string, kind: JobChange['kind'], phase: JobChange['phase']) =>
+          seen.some((c) => c.jobId === jobId && c.phase === phase && (c.kind === kind || kind === 'updated'));
+        await eventually(
+          () =>
+            has('gap-updated', 'updated', 'COMPLETED') &&
+            has('gap-deleted', 'deleted', null) &&
+            has('gap-created', 'updated', 'QUEUED'),
+          5000,
+        );
+
+        // And notifications flow again afterwards.
+        const before = seen.length;
+        await writer.create(newJob('after-reconnect', { phase: 'QUEUED' }));
+        await eventually(
+          () => seen.slice(before).some((c) => c.jobId === 'after-reconnect' && c.kind === 'created'),
+          5000,
+        );
+      } finally {
+        await watcher.close();
+        await writer.close();
+        await dropSchema(schema);
+      }
+    });
+
+    it('reads notification payloads from the right, so job ids may hold spaces', () => {
+      assert.deepEqual(parsePayload('a b 7 QUEUED 3 updated'), {
+        jobId: 'a b 7',
+        phase: 'QUEUED',
+        version: 3,
+        kind: 'updated',
+      });
+      assert.deepEqual(parsePayload('x - 4 deleted'), {
+        jobId: 'x',
+        phase: null,
+        version: 4,
+        kind: 'deleted',
+      });
+      assert.equal(parsePayload('garbage'), null);
+      assert.equal(parsePayload('x QUEUED two updated'), null);
+      assert.equal(parsePayload('x QUEUED 2 renamed'), null);
+    });
+  });
+}
