@@ -215,8 +215,23 @@ export class Scheduler {
       try {
         const workDir = await this.files.ensure(job.jobId);
         const record = async (result: JobResult) => {
-          const r = await this.store.update(job.jobId, { leaseNodeId: this.nodeId }, { addResults: [result] });
-          if (!r.ok) throw new Error(`job ${job.jobId} is no longer run by this node`);
+          const r = await this.store.update(
+            job.jobId,
+            { leaseNodeId: this.nodeId },
+            { addResults: [result] },
+          );
+          if (r.ok) return;
+          // Results written while an aborted run winds down are kept (PH-5: resources stay intact).
+          const current = r.current;
+          if (current?.phase === 'ABORTED' && entry.stopReason === 'client') {
+            const kept = await this.store.update(
+              job.jobId,
+              { phase: 'ABORTED', version: current.version },
+              { addResults: [result] },
+            );
+            if (kept.ok) return;
+          }
+          throw new Error(`job ${job.jobId} is no longer run by this node`);
         };
         const parameters = withPaths(type.schema.decodeAll(job.parameters), job, workDir);
         outcome = await type.executor.execute({
@@ -266,7 +281,10 @@ export class Scheduler {
     } else if (outcome.status === 'error') {
       await transitionJob(this.store, job.jobId, 'ERROR', 'server', now, {
         expect,
-        errorSummary: { ...outcome.summary, hasDetail: outcome.detail !== undefined || outcome.summary.hasDetail },
+        errorSummary: {
+          ...outcome.summary,
+          hasDetail: outcome.detail !== undefined || outcome.summary.hasDetail,
+        },
         ...(outcome.detail !== undefined ? { errorDetail: outcome.detail } : {}),
       });
     } else {
@@ -304,7 +322,11 @@ export class Scheduler {
   private async renew(): Promise<void> {
     if (this.running.size === 0) return;
     try {
-      const lost = await this.store.renewLeases(this.nodeId, [...this.running.keys()], this.now() + this.leaseMs);
+      const lost = await this.store.renewLeases(
+        this.nodeId,
+        [...this.running.keys()],
+        this.now() + this.leaseMs,
+      );
       for (const id of lost) {
         const r = this.running.get(id);
         if (r) {

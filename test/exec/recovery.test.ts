@@ -185,11 +185,18 @@ describe('executors under the scheduler', () => {
         const second = await uws.service.createJob({ jobType: 'busy', caller, parameters: run });
         await eventually(async () => (await uws.store.get(first.jobId))?.phase === 'EXECUTING');
         assert.equal((await uws.store.get(second.jobId))?.phase, 'QUEUED', 'one slot: the second waits');
+        if (kind === 'command') await eventually(() => pids.length === 1);
         await uws.service.abort(first.jobId, caller);
         await eventually(async () => (await uws.store.get(second.jobId))?.phase === 'EXECUTING', 15_000);
         assert.equal((await uws.store.get(first.jobId))?.phase, 'ABORTED');
         if (kind === 'command') {
           await eventually(() => pids.length === 2);
+          const aborted = await uws.store.get(first.jobId);
+          assert.deepEqual(
+            aborted?.results.map((r) => r.id),
+            ['log'],
+            'the log written as the aborted run wound down is kept',
+          );
           assert.equal(isAlive(pids[0]!), false, 'the process that ignored SIGTERM was killed');
         }
         await uws.service.abort(second.jobId, caller);
