@@ -9,7 +9,7 @@ import { createHttpServer, type HttpServerOptions } from '../../src/http/server.
 import { workDirStager } from '../../src/http/uploads.js';
 import { createResultWriter } from '../../src/results/result-files.js';
 import { WorkDirs } from '../../src/results/workdirs.js';
-import { UwsService } from '../../src/service.js';
+import { type ServiceOptions, UwsService } from '../../src/service.js';
 import { openStore } from '../../src/store/index.js';
 import { transitionJob } from '../../src/store/transition.js';
 import type { JobStore } from '../../src/store/types.js';
@@ -49,7 +49,11 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { jobTypes?: JobTypeDefinition[]; server?: Partial<HttpServerOptions> } = {},
+  options: {
+    jobTypes?: JobTypeDefinition[];
+    server?: Partial<HttpServerOptions>;
+    service?: (workDirs: WorkDirs) => Partial<ServiceOptions>;
+  } = {},
 ): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uws-http-'));
   const store = await openStore(path.join(dir, 'jobs.db'));
@@ -58,6 +62,7 @@ export async function startHarness(
     store,
     jobTypes: new JobTypeRegistry(options.jobTypes ?? [DEMO]),
     files: workDirs,
+    ...options.service?.(workDirs),
   });
   const app = createHttpServer({
     service,

@@ -648,7 +648,7 @@ describe('HTTP plumbing', () => {
     assert.equal((await get(jobUrl(id))).status, 200); // the DELETE above was refused, not done
   });
 
-  it('HTTP-2: unknown routes and job types are 404 with a text message', async () => {
+  it('HTTP-2, DALI-21: unknown routes, job types and the absent /examples are 404 with a text message', async () => {
     for (const p of [
       '/nothing',
       '/other/async',

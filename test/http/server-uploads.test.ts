@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createRemoteFetcher } from '../../src/results/fetch-upload.js';
 import { get, type Harness, post, startHarness } from './harness.js';
 import { uwsSchemaErrors, xpathString } from './xmllint.js';
 
@@ -148,5 +150,41 @@ describe('inline uploads (PAR-7, DALI-8)', () => {
     assert.equal((await get(url, { method: 'DELETE' })).status, 303);
     assert.equal((await get(`${url}/parameters/t`)).status, 404);
     assert.equal(fs.existsSync(h.workDirs.path(id)), false);
+  });
+});
+
+describe('by-reference uploads (DALI-8)', () => {
+  it('DALI-8: UPLOAD=name,http-URL is fetched into the job, listed byReference at this server and served back', async () => {
+    const origin = http.createServer((req, res) => {
+      if (req.url === '/table.vot') {
+        res.writeHead(200, { 'content-type': 'application/x-votable+xml' });
+        res.end(Buffer.from(BINARY));
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+    const port = (origin.address() as { port: number }).port;
+    const own = await startHarness({
+      service: (workDirs) => ({
+        fetchRemote: createRemoteFetcher(workDirs, { limitBytes: 1 << 20, timeoutMs: 5000 }),
+      }),
+    });
+    try {
+      const res = await post(own.url('/demo/async'), { UPLOAD: `remote,http://127.0.0.1:${port}/table.vot` });
+      assert.equal(res.status, 303, await res.clone().text());
+      const url = res.headers.get('location')!;
+      const doc = await (await get(url)).text();
+      assert.deepEqual(await uwsSchemaErrors({ doc }), []);
+      assert.equal(await xpathString(doc, '//*[@id="UPLOAD"]'), `${url}/parameters/remote`);
+      const served = await get(`${url}/parameters/remote`);
+      assert.deepEqual(new Uint8Array(await served.arrayBuffer()), BINARY);
+      const missing = await post(own.url('/demo/async'), { UPLOAD: `gone,http://127.0.0.1:${port}/nothing` });
+      assert.equal(missing.status, 400);
+      assert.match(await missing.text(), /UPLOAD/);
+    } finally {
+      await own.close();
+      origin.close();
+    }
   });
 });
