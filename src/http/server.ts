@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import fsp from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import multipart from '@fastify/multipart';
 import Fastify, {
@@ -79,8 +80,12 @@ export interface HttpServerOptions {
   /** Largest urlencoded body in bytes (default 1 MiB); larger gets 413. */
   readonly bodyLimit?: number;
   readonly uploads?: UploadLimits;
-  /** Who is asking (owner identification, auth/); default everyone is anonymous. */
-  readonly identify?: (request: FastifyRequest) => Caller | Promise<Caller>;
+  /**
+   * Who is asking (owner identification, auth/); default everyone is anonymous.
+   * It may refuse by throwing a UwsError or an error with a 4xx `statusCode`
+   * (setting e.g. WWW-Authenticate on `reply` first).
+   */
+  readonly identify?: (request: FastifyRequest, reply: FastifyReply) => Caller | Promise<Caller>;
   /** VOSI availability; default: available. */
   readonly availability?: () => Availability | Promise<Availability>;
   /** Fastify logger configuration (default: warnings and errors), or a ready logger. */
@@ -230,11 +235,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     const jobUrl = (request: FastifyRequest, jobId: string) =>
       `${listUrl(request)}/${encodeURIComponent(jobId)}`;
     const jobIdOf = (request: FastifyRequest) => (request.params as { jobId: string }).jobId;
-    const caller = (request: FastifyRequest) => Promise.resolve(identify(request));
+    const caller = (request: FastifyRequest, reply: FastifyReply) =>
+      Promise.resolve(identify(request, reply));
     const backToJob = (request: FastifyRequest, reply: FastifyReply, job: Job) =>
       redirect(reply, jobUrl(request, job.jobId));
-    const readJob = async (request: FastifyRequest) =>
-      service.getJob(jobIdOf(request), await caller(request), t);
+    const readJob = async (request: FastifyRequest, reply: FastifyReply) =>
+      service.getJob(jobIdOf(request), await caller(request, reply), t);
 
     function sendDocument(
       request: FastifyRequest,
@@ -262,9 +268,14 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
           ...(afterText !== undefined ? { after: parseInstant(afterText, 'AFTER') } : {}),
           ...(lastText !== undefined ? { last: parseLast(lastText) } : {}),
         };
-        const who = await caller(request);
+        const who = await caller(request, reply);
         const started = await startList(service.listJobs(who, filter));
         const url = listUrl(request);
+        if (request.method === 'HEAD') {
+          await started.return?.();
+          const type = negotiate(request, DOCUMENT_OFFERS) === 'json' ? JSON_MEDIA_TYPE : XML_MEDIA_TYPE;
+          return reply.type(type).send(Readable.from([]));
+        }
         if (negotiate(request, DOCUMENT_OFFERS) === 'json') {
           return reply.type(JSON_MEDIA_TYPE).send(
             listStream(started, {
@@ -281,7 +292,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
           );
       },
       POST: async (request, reply) => {
-        const who = await caller(request);
+        const who = await caller(request, reply);
         const { parameters, files } = await input(request, true);
         const job = await service.createJob({ jobType: t, caller: who, parameters, files });
         return backToJob(request, reply, job);
@@ -293,7 +304,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       GET: async (request, reply) => {
         const query = queryParameters(request);
         const waitText = singleValue(query, 'WAIT');
-        const who = await caller(request);
+        const who = await caller(request, reply);
         let job: Job;
         if (waitText === undefined) {
           job = await service.getJob(jobIdOf(request), who, t);
@@ -312,11 +323,11 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
         return sendDocument(request, reply, job, jobXml, jobJson);
       },
       DELETE: async (request, reply) => {
-        await service.destroy(jobIdOf(request), await caller(request), t);
+        await service.destroy(jobIdOf(request), await caller(request, reply), t);
         return redirect(reply, listUrl(request));
       },
       POST: async (request, reply) => {
-        const who = await caller(request);
+        const who = await caller(request, reply);
         const { parameters } = await input(request, false);
         const action = singleValue(parameters, 'ACTION');
         if (action !== undefined && action.toUpperCase() === 'DELETE') {
@@ -342,9 +353,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     const text = (reply: FastifyReply, value: string) => reply.type(TEXT_MEDIA_TYPE).send(value);
 
     resource(`${jobPath}/phase`, {
-      GET: async (request, reply) => text(reply, (await readJob(request)).phase),
+      GET: async (request, reply) => text(reply, (await readJob(request, reply)).phase),
       POST: async (request, reply) => {
-        const who = await caller(request);
+        const who = await caller(request, reply);
         const { parameters } = await input(request, false);
         const value = singleValue(parameters, 'PHASE');
         if (value === undefined)
@@ -364,45 +375,47 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     });
 
     resource(`${jobPath}/executionduration`, {
-      GET: async (request, reply) => text(reply, String((await readJob(request)).executionDuration)),
+      GET: async (request, reply) => text(reply, String((await readJob(request, reply)).executionDuration)),
       POST: async (request, reply) => {
-        const who = await caller(request);
+        const who = await caller(request, reply);
         const value = required((await input(request, false)).parameters, 'EXECUTIONDURATION');
         return backToJob(request, reply, await service.setExecutionDuration(jobIdOf(request), who, value, t));
       },
     });
 
     resource(`${jobPath}/destruction`, {
-      GET: async (request, reply) => text(reply, formatOptionalInstant((await readJob(request)).destruction)),
+      GET: async (request, reply) =>
+        text(reply, formatOptionalInstant((await readJob(request, reply)).destruction)),
       POST: async (request, reply) => {
-        const who = await caller(request);
+        const who = await caller(request, reply);
         const value = required((await input(request, false)).parameters, 'DESTRUCTION');
         return backToJob(request, reply, await service.setDestruction(jobIdOf(request), who, value, t));
       },
     });
 
     resource(`${jobPath}/quote`, {
-      GET: async (request, reply) => text(reply, formatOptionalInstant((await readJob(request)).quote)),
+      GET: async (request, reply) =>
+        text(reply, formatOptionalInstant((await readJob(request, reply)).quote)),
     });
 
     resource(`${jobPath}/owner`, {
-      GET: async (request, reply) => text(reply, (await readJob(request)).ownerId ?? ''),
+      GET: async (request, reply) => text(reply, (await readJob(request, reply)).ownerId ?? ''),
     });
 
     resource(`${jobPath}/error`, {
       GET: async (request, reply) =>
-        text(reply, await service.errorDetail(jobIdOf(request), await caller(request), t)),
+        text(reply, await service.errorDetail(jobIdOf(request), await caller(request, reply), t)),
     });
 
     resource(`${jobPath}/results`, {
       GET: async (request, reply) =>
-        sendDocument(request, reply, await readJob(request), resultsXml, resultsJson),
+        sendDocument(request, reply, await readJob(request, reply), resultsXml, resultsJson),
     });
 
     resource(`${jobPath}/results/:resultId`, {
       GET: async (request, reply) => {
         const resultId = (request.params as { resultId: string }).resultId;
-        const found = await service.result(jobIdOf(request), await caller(request), resultId, t);
+        const found = await service.result(jobIdOf(request), await caller(request, reply), resultId, t);
         if (found.path !== null) return sendFile(reply, found.path, found.result.mediaType);
         if (found.result.href) return redirect(reply, found.result.href);
         throw new NotFoundError(`result ${resultId.slice(0, 80)} has no content`);
@@ -411,9 +424,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 
     resource(`${jobPath}/parameters`, {
       GET: async (request, reply) =>
-        sendDocument(request, reply, await readJob(request), parametersXml, parametersJson),
+        sendDocument(request, reply, await readJob(request, reply), parametersXml, parametersJson),
       POST: async (request, reply) => {
-        const who = await caller(request);
+        const who = await caller(request, reply);
         const { parameters, files } = await input(request, true);
         const job = await service.setParameters(jobIdOf(request), who, parameters, files, t);
         return backToJob(request, reply, job);
@@ -424,7 +437,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     resource(`${jobPath}/parameters/:name`, {
       GET: async (request, reply) => {
         const name = (request.params as { name: string }).name;
-        const who = await caller(request);
+        const who = await caller(request, reply);
         try {
           const { parameter, path } = await service.parameterFile(jobIdOf(request), who, name, t);
           return await sendFile(reply, path, parameter.file?.mediaType ?? 'application/octet-stream');
@@ -456,7 +469,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 
     // Sync facade (SYNC-1, SYNC-2): create and run, then wait at /sync/{id}.
     const startSync: Handler = async (request, reply) => {
-      const who = await caller(request);
+      const who = await caller(request, reply);
       const { parameters, files } =
         request.method === 'POST'
           ? await input(request, true)
@@ -474,7 +487,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 
     resource(`${servicePath}/sync/:jobId`, {
       GET: async (request, reply) => {
-        const who = await caller(request);
+        const who = await caller(request, reply);
         const jobId = jobIdOf(request);
         const signal = disconnectSignal(reply);
         const deadline = Date.now() + maxWaitMs;
@@ -560,6 +573,8 @@ const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
  * Links and anything but a regular file are not followed: those are 404s.
  */
 async function sendFile(reply: FastifyReply, path: string, mediaType: string): Promise<FastifyReply> {
+  // HEAD needs the length only; do not read the file for nothing.
+  const headOnly = reply.request.method === 'HEAD';
   const handle = await fsp.open(path, constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((err: unknown) => {
     const code = (err as { code?: string }).code;
     if (code === 'ENOENT' || code === 'ELOOP' || code === 'EMLINK' || code === 'ENOTDIR') {
@@ -570,7 +585,13 @@ async function sendFile(reply: FastifyReply, path: string, mediaType: string): P
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new NotFoundError('the file is no longer there');
-    return reply.type(mediaType).header('Content-Length', String(st.size)).send(handle.createReadStream());
+    reply.type(mediaType).header('Content-Length', String(st.size));
+    if (headOnly) {
+      await handle.close();
+      // An empty stream: Fastify's HEAD handling keeps the Content-Length set above.
+      return reply.send(Readable.from([]));
+    }
+    return reply.send(handle.createReadStream());
   } catch (err) {
     await handle.close();
     throw err;

@@ -46,6 +46,10 @@ describe('every XML document kind in every phase, served over HTTP', () => {
       assert.deepEqual(await uwsSchemaErrors(docs), []);
       assert.match(docs['results-COMPLETED']!, /<uws:result id="result"/);
       assert.match(docs['job-ERROR']!, /<uws:errorSummary/);
+      // RES-10: an archived job keeps its metadata but its results are gone.
+      assert.doesNotMatch(docs['results-ARCHIVED']!, /<uws:result /);
+      const archived = /<uws:jobref id="([^"]+)"/.exec(docs['list-ARCHIVED']!)![1];
+      assert.equal((await get(h.url(`/demo/async/${archived}/results/result`))).status, 404);
     } finally {
       await h.close();
     }
@@ -164,6 +168,29 @@ describe('server options', () => {
       const before = lines.length;
       assert.equal((await get(h.url('/demo/async?LAST=0'))).status, 400);
       assert.equal(lines.length, before);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('HTTP-12: the identify hook can refuse a request with its own status and headers', async () => {
+    const h = await startHarness({
+      server: {
+        identify: (request, reply) => {
+          if (!request.headers.authorization) {
+            reply.header('WWW-Authenticate', 'Bearer realm="uws"');
+            throw Object.assign(new Error('log in first'), { statusCode: 401 });
+          }
+          return { ownerId: 'someone' };
+        },
+      },
+    });
+    try {
+      const res = await get(h.url('/demo/async'));
+      assert.equal(res.status, 401);
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="uws"');
+      assert.match(await res.text(), /log in first/);
+      assert.equal((await get(h.url('/demo/async'), { headers: { authorization: 'Bearer x' } })).status, 200);
     } finally {
       await h.close();
     }

@@ -69,6 +69,15 @@ describe('job list: create (JL-POST)', () => {
     // DS-4: a destruction beyond the lifetime limit is clamped, not refused.
     const destruction = (await text(`${jobUrl(id)}/destruction`)).body;
     assert.ok(Date.parse(destruction) < Date.parse('2099-01-01T00:00:00Z'));
+    // PAR-9: control parameters do not leak into the protocol parameters.
+    const params = (await text(`${jobUrl(id)}/parameters`)).body;
+    assert.equal(await xpathString(params, 'count(//*[local-name()="parameter"])'), '0');
+  });
+
+  it('DALI-10: a RUNID longer than 64 characters is refused with 400', async () => {
+    const res = await text(list(), { method: 'POST', body: new URLSearchParams({ RUNID: 'r'.repeat(65) }) });
+    assert.equal(res.status, 400);
+    assert.match(res.body, /RUNID/);
   });
 
   it('JL-POST-5: a multipart/form-data create is accepted like a urlencoded one', async () => {
@@ -197,7 +206,10 @@ describe('job list: GET (JL-GET)', () => {
       await listed(`?last=1&after=${encodeURIComponent(created)}&PHASE=EXECUTING&PHASE=PENDING`),
       [ids.executing],
     );
+    // TIME-3: partial dates and offsets are accepted (and normalised to UTC).
     assert.deepEqual(await listed('?AFTER=2000'), [ids.completed, ids.executing, ids.queued, ids.pending]);
+    assert.equal((await listed('?AFTER=2000-01-01T00:00:00%2B01:00')).length, 4);
+    assert.equal((await listed('?AFTER=2999-01-01')).length, 0);
   });
 
   it('JL-GET-13: an unknown phase, LAST <= 0 or not a number, or a bad AFTER give 400 naming the parameter', async () => {
@@ -546,6 +558,11 @@ describe('error, results, parameters', () => {
     assert.equal(res.headers.get('content-type'), 'application/octet-stream');
     assert.equal(res.headers.get('content-length'), '70000');
     assert.deepEqual(new Uint8Array(await res.arrayBuffer()), bytes);
+    const head = await get(`${jobUrl(id)}/results/result`, { method: 'HEAD' });
+    assert.deepEqual(
+      [head.status, head.headers.get('content-length'), await head.text()],
+      [200, '70000', ''],
+    );
     const ext = await get(`${jobUrl(id)}/results/elsewhere`);
     assert.equal(ext.status, 303);
     assert.equal(ext.headers.get('location'), 'https://example.org/x?a=1');
