@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ErrorSummary, Job, JobResult } from '../core/job.js';
 import type { ParameterValue } from '../core/parameters.js';
-import { transitionJob } from '../store/transition.js';
+import { type TransitionExtras, transitionJob } from '../store/transition.js';
 import type { JobChange, JobStore } from '../store/types.js';
 import type { JobType, JobTypeRegistry } from './job-type.js';
 import type { ExecutionOutcome, ResultWriter } from './types.js';
@@ -34,6 +34,8 @@ export interface SchedulerOptions {
   readonly leaseMs?: number;
   /** Fallback poll for queued work that no event announced (another process on the same SQLite file). */
   readonly pollMs?: number;
+  /** Results of a job still running this long after being written are stored at once; earlier ones go with the final phase change. */
+  readonly resultFlushMs?: number;
   readonly now?: () => number;
   readonly log?: SchedulerLogger;
   /** Observers for metrics: called after each job this node ran has ended. */
@@ -47,6 +49,11 @@ interface Running {
   stopReason: 'client' | 'duration' | 'lease-lost' | 'shutdown' | null;
   durationTimer: NodeJS.Timeout | null;
   readonly done: Promise<void>;
+  /** The job as last stored by this runner, so the final transition needs no extra read. */
+  latest: Job;
+  /** Results written but not yet stored: they go with the final transition, or a flush if the job runs on. */
+  pending: JobResult[];
+  flushTimer: NodeJS.Timeout | null;
 }
 
 const NOOP_LOG: SchedulerLogger = { info() {}, warn() {}, error() {} };
@@ -67,6 +74,7 @@ export class Scheduler {
   private readonly maxExecutingPerOwner: number;
   private readonly leaseMs: number;
   private readonly pollMs: number;
+  private readonly resultFlushMs: number;
   private readonly now: () => number;
   private readonly log: SchedulerLogger;
   private readonly onFinished: SchedulerOptions['onFinished'];
@@ -87,6 +95,7 @@ export class Scheduler {
     this.maxExecutingPerOwner = options.maxExecutingPerOwner ?? options.maxExecuting;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollMs = options.pollMs ?? 2_000;
+    this.resultFlushMs = options.resultFlushMs ?? 250;
     this.now = options.now ?? Date.now;
     this.log = options.log ?? NOOP_LOG;
     this.onFinished = options.onFinished;
@@ -181,7 +190,16 @@ export class Scheduler {
     const done = new Promise<void>((resolve) => {
       resolveDone = resolve;
     });
-    const entry: Running = { job, controller, stopReason: null, durationTimer: null, done };
+    const entry: Running = {
+      job,
+      controller,
+      stopReason: null,
+      durationTimer: null,
+      done,
+      latest: job,
+      pending: [],
+      flushTimer: null,
+    };
     this.running.set(job.jobId, entry);
     if (job.executionDuration > 0) {
       entry.durationTimer = setTimeout(() => this.halt(entry, 'duration'), job.executionDuration * 1000);
@@ -215,23 +233,10 @@ export class Scheduler {
       try {
         const workDir = await this.files.ensure(job.jobId);
         const record = async (result: JobResult) => {
-          const r = await this.store.update(
-            job.jobId,
-            { leaseNodeId: this.nodeId },
-            { addResults: [result] },
-          );
-          if (r.ok) return;
-          // Results written while an aborted run winds down are kept (PH-5: resources stay intact).
-          const current = r.current;
-          if (current?.phase === 'ABORTED' && entry.stopReason === 'client') {
-            const kept = await this.store.update(
-              job.jobId,
-              { phase: 'ABORTED', version: current.version },
-              { addResults: [result] },
-            );
-            if (kept.ok) return;
+          entry.pending = [...entry.pending.filter((r) => r.id !== result.id), result];
+          if (!entry.flushTimer) {
+            entry.flushTimer = setTimeout(() => void this.flush(entry).catch(() => {}), this.resultFlushMs);
           }
-          throw new Error(`job ${job.jobId} is no longer run by this node`);
         };
         const parameters = withPaths(type.schema.decodeAll(job.parameters), job, workDir);
         outcome = await type.executor.execute({
@@ -250,6 +255,8 @@ export class Scheduler {
         };
       }
     }
+    if (entry.flushTimer) clearTimeout(entry.flushTimer);
+    entry.flushTimer = null;
     await this.settle(entry, type, outcome);
     this.onFinished?.(job, outcome, started - job.creationTime, this.now() - started);
   }
@@ -257,17 +264,22 @@ export class Scheduler {
   /** Records how a run ended, unless the job already ended another way (client abort, deletion, lost lease). */
   private async settle(entry: Running, type: JobType | undefined, outcome: ExecutionOutcome): Promise<void> {
     const { job } = entry;
-    const expect = { leaseNodeId: this.nodeId };
     const now = this.now();
     const reason = entry.stopReason;
-    if (reason === 'client' || reason === 'lease-lost') return;
+    const addResults = entry.pending;
+    entry.pending = [];
+    const base = { expect: { leaseNodeId: this.nodeId }, known: entry.latest, addResults };
+    if (reason === 'client' || reason === 'lease-lost') {
+      await this.keepAfterAbort(entry, addResults);
+      return;
+    }
     if (reason === 'shutdown') {
-      await this.handBack(job.jobId, type, 'interrupted by server shutdown', expect);
+      await this.handBack(job.jobId, type, 'interrupted by server shutdown', base);
       return;
     }
     if (reason === 'duration') {
       await transitionJob(this.store, job.jobId, 'ABORTED', 'server', now, {
-        expect,
+        ...base,
         errorSummary: {
           type: 'fatal',
           message: `the job reached its execution duration limit of ${job.executionDuration} s and was aborted`,
@@ -277,10 +289,10 @@ export class Scheduler {
       return;
     }
     if (outcome.status === 'completed') {
-      await transitionJob(this.store, job.jobId, 'COMPLETED', 'server', now, { expect });
+      await transitionJob(this.store, job.jobId, 'COMPLETED', 'server', now, base);
     } else if (outcome.status === 'error') {
       await transitionJob(this.store, job.jobId, 'ERROR', 'server', now, {
-        expect,
+        ...base,
         errorSummary: {
           ...outcome.summary,
           hasDetail: outcome.detail !== undefined || outcome.summary.hasDetail,
@@ -289,9 +301,35 @@ export class Scheduler {
       });
     } else {
       await transitionJob(this.store, job.jobId, 'ABORTED', 'server', now, {
-        expect,
+        ...base,
         errorSummary: { type: 'transient', message: outcome.reason, hasDetail: false },
       });
+    }
+  }
+
+  /** Stores results of a job that is still running long enough for a client to look (OBJ-9). */
+  private async flush(entry: Running): Promise<void> {
+    entry.flushTimer = null;
+    if (entry.pending.length === 0 || entry.stopReason) return;
+    const batch = entry.pending;
+    entry.pending = [];
+    const r = await this.store.update(entry.job.jobId, { leaseNodeId: this.nodeId }, { addResults: batch });
+    if (r.ok) entry.latest = r.job;
+    else entry.pending = [...batch, ...entry.pending];
+  }
+
+  /** Results written while an aborted run wound down are kept (PH-5: the job's resources stay intact). */
+  private async keepAfterAbort(entry: Running, results: JobResult[]): Promise<void> {
+    if (results.length === 0 || entry.stopReason !== 'client') return;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.store.get(entry.job.jobId);
+      if (current?.phase !== 'ABORTED') return;
+      const kept = await this.store.update(
+        current.jobId,
+        { phase: 'ABORTED', version: current.version },
+        { addResults: results },
+      );
+      if (kept.ok) return;
     }
   }
 
@@ -300,15 +338,15 @@ export class Scheduler {
     jobId: string,
     type: JobType | undefined,
     why: string,
-    expect: { leaseNodeId?: string } = {},
+    extras: TransitionExtras = {},
   ): Promise<void> {
     const now = this.now();
     if (type?.restartable) {
-      await transitionJob(this.store, jobId, 'QUEUED', 'server', now, { expect });
+      await transitionJob(this.store, jobId, 'QUEUED', 'server', now, extras);
       return;
     }
     const summary: ErrorSummary = { type: 'transient', message: why, hasDetail: false };
-    await transitionJob(this.store, jobId, 'ERROR', 'server', now, { expect, errorSummary: summary });
+    await transitionJob(this.store, jobId, 'ERROR', 'server', now, { ...extras, errorSummary: summary });
   }
 
   private onChange(change: JobChange): void {
@@ -370,7 +408,9 @@ export class Scheduler {
   private async resolveOrphan(job: Job, why: string): Promise<void> {
     if (!job.lease) return;
     this.log.warn({ jobId: job.jobId, lease: job.lease }, why);
-    await this.handBack(job.jobId, this.jobTypes.get(job.jobType), why, { leaseNodeId: job.lease.nodeId });
+    await this.handBack(job.jobId, this.jobTypes.get(job.jobType), why, {
+      expect: { leaseNodeId: job.lease.nodeId },
+    });
   }
 }
 

@@ -9,6 +9,11 @@ export interface TransitionExtras {
   readonly addResults?: readonly JobResult[];
   /** Extra guard, e.g. the lease of the worker that reports the outcome. */
   readonly expect?: Omit<JobExpectation, 'phase' | 'version'>;
+  /**
+   * The job as the caller last saw it. The first attempt trusts it instead of
+   * reading the job again; the version check still catches any change since.
+   */
+  readonly known?: Job;
 }
 
 export type TransitionResult =
@@ -35,7 +40,7 @@ export async function transitionJob(
   extras: TransitionExtras = {},
 ): Promise<TransitionResult> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const job = await store.get(jobId);
+    const job = attempt === 0 && extras.known?.jobId === jobId ? extras.known : await store.get(jobId);
     if (!job) return { kind: 'missing' };
     const plan = planTransition(job.phase, to, actor);
     if (plan.kind === 'noop') {
