@@ -3,9 +3,13 @@ import http from 'node:http';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pino from 'pino';
+import { ForbiddenError } from '../../src/core/errors.js';
 import { PHASES } from '../../src/core/phases.js';
 import { get, post, startHarness } from './harness.js';
-import { uwsSchemaErrors } from './xmllint.js';
+import { uwsSchemaErrors, xpathString } from './xmllint.js';
+
+/** 50,000 characters (the parameter limit), full of characters that need escaping. */
+const HUGE = `<&>"'`.repeat(10_000);
 
 describe('every XML document kind in every phase, served over HTTP', () => {
   it('XML-1..13, HTTP-7: job, job list, results and parameters validate against UWS-v1.1.xsd in all ten phases', async () => {
@@ -13,12 +17,13 @@ describe('every XML document kind in every phase, served over HTTP', () => {
     try {
       const docs: Record<string, string> = {};
       for (const phase of PHASES) {
-        const id = await h.create({
-          QUERY: `hostile <&>"' \u0001 ${phase}`,
-          N: '3',
-          TAG: 'a',
-          RUNID: `run & ${phase}`,
-        });
+        const id = await h.create([
+          ['QUERY', `hostile <&>"' \u0001 ${phase}`],
+          ['N', '3'],
+          ['TAG', 'a'],
+          ['TAG', HUGE],
+          ['RUNID', `run & ${phase}`],
+        ]);
         if (phase === 'HELD' || phase === 'UNKNOWN') {
           const job = (await h.store.get(id))!;
           await h.store.update(id, { version: job.version }, { phase });
@@ -46,6 +51,7 @@ describe('every XML document kind in every phase, served over HTTP', () => {
       assert.deepEqual(await uwsSchemaErrors(docs), []);
       assert.match(docs['results-COMPLETED']!, /<uws:result id="result"/);
       assert.match(docs['job-ERROR']!, /<uws:errorSummary/);
+      assert.equal(await xpathString(docs['parameters-PENDING']!, '(//*[@id="TAG"])[2]'), HUGE);
       // RES-10: an archived job keeps its metadata but its results are gone.
       assert.doesNotMatch(docs['results-ARCHIVED']!, /<uws:result /);
       const archived = /<uws:jobref id="([^"]+)"/.exec(docs['list-ARCHIVED']!)![1];
@@ -173,10 +179,11 @@ describe('server options', () => {
     }
   });
 
-  it('HTTP-12: the identify hook can refuse a request with its own status and headers', async () => {
+  it('HTTP-12, JL-POST-3: the identify hook can refuse a request with its own status and headers', async () => {
     const h = await startHarness({
       server: {
         identify: (request, reply) => {
+          if (request.headers['x-banned']) throw new ForbiddenError('you may not use this service');
           if (!request.headers.authorization) {
             reply.header('WWW-Authenticate', 'Bearer realm="uws"');
             throw Object.assign(new Error('log in first'), { statusCode: 401 });
@@ -191,6 +198,10 @@ describe('server options', () => {
       assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="uws"');
       assert.match(await res.text(), /log in first/);
       assert.equal((await get(h.url('/demo/async'), { headers: { authorization: 'Bearer x' } })).status, 200);
+      // JL-POST-3: a rejected creation is 403.
+      const banned = await post(h.url('/demo/async'), { QUERY: 'x' }, { headers: { 'x-banned': '1' } });
+      assert.equal(banned.status, 403);
+      assert.match(await banned.text(), /may not use/);
     } finally {
       await h.close();
     }
