@@ -85,6 +85,7 @@ export class UwsService {
   onDestructionSet: (destruction: number | null) => void;
   private readonly waiters = new Map<string, Set<(change: JobChange) => void>>();
   private readonly unwatch: () => void;
+  private readonly unresync: () => void;
 
   constructor(options: ServiceOptions) {
     this.store = options.store;
@@ -94,14 +95,31 @@ export class UwsService {
     this.destructionPolicy = options.destructionPolicy ?? 'delete';
     this.now = options.now ?? Date.now;
     this.onDestructionSet = options.onDestructionSet ?? (() => {});
-    this.unwatch = this.store.watch((change) => {
-      const set = this.waiters.get(change.jobId);
-      if (set) for (const wake of [...set]) wake(change);
-    });
+    this.unwatch = this.store.watch((change) => this.wakeWaiters(change));
+    this.unresync = this.store.onResync(() => void this.resyncWaiters());
   }
 
   close(): void {
     this.unwatch();
+    this.unresync();
+  }
+
+  private wakeWaiters(change: JobChange): void {
+    const set = this.waiters.get(change.jobId);
+    if (set) for (const wake of [...set]) wake(change);
+  }
+
+  /** Changes may have been missed (another process, a reconnect): re-read every job someone waits on. */
+  private async resyncWaiters(): Promise<void> {
+    for (const jobId of [...this.waiters.keys()]) {
+      const job = await this.store.get(jobId).catch(() => undefined);
+      if (job === undefined) continue;
+      this.wakeWaiters(
+        job
+          ? { jobId, phase: job.phase, version: job.version, kind: 'updated' }
+          : { jobId, phase: null, version: 0, kind: 'deleted' },
+      );
+    }
   }
 
   jobType(name: string): JobType {

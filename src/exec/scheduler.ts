@@ -83,6 +83,7 @@ export class Scheduler {
   private dispatchAgain = false;
   private stopped = true;
   private unwatch: (() => void) | null = null;
+  private unresync: (() => void) | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private poller: NodeJS.Timeout | null = null;
 
@@ -114,6 +115,7 @@ export class Scheduler {
     if (!this.stopped) return;
     this.stopped = false;
     this.unwatch = this.store.watch((change) => this.onChange(change));
+    this.unresync = this.store.onResync(() => void this.resync());
     await this.recover();
     this.heartbeat = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.heartbeat.unref();
@@ -134,6 +136,8 @@ export class Scheduler {
     this.stopped = true;
     this.unwatch?.();
     this.unwatch = null;
+    this.unresync?.();
+    this.unresync = null;
     if (this.poller) clearInterval(this.poller);
     const all = () => Promise.all([...this.running.values()].map((r) => r.done));
     if (drainMs > 0 && this.running.size > 0) {
@@ -355,6 +359,16 @@ export class Scheduler {
       this.halt(mine, 'client');
     }
     if (change.phase === 'QUEUED' || (mine && change.kind !== 'created')) this.kick();
+  }
+
+  /** Another process may have aborted or deleted a running job, or queued one: look again. */
+  private async resync(): Promise<void> {
+    for (const [jobId, entry] of this.running) {
+      const job = await this.store.get(jobId).catch(() => undefined);
+      if (job === undefined) continue;
+      if (!job || job.phase !== 'EXECUTING') this.halt(entry, 'client');
+    }
+    this.kick();
   }
 
   private async renew(): Promise<void> {

@@ -133,4 +133,10 @@ export interface JobStore {
 
   /** Calls `listener` after every change this store commits (and, for PostgreSQL, other nodes commit). */
   watch(listener: JobChangeListener): () => void;
+  /**
+   * Calls `listener` when changes may have been missed: another process committed
+   * to the same SQLite file, or the PostgreSQL change feed reconnected. Whoever
+   * waits for a change then re-reads what it waits for.
+   */
+  onResync(listener: () => void): () => void;
 }

@@ -32,6 +32,8 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
   /** Rows per page when streaming the job list, so a huge list never sits in memory. */
   readonly pageSize?: number;
+  /** How often to look for commits by other processes sharing the file, while anyone listens (ms). */
+  readonly foreignCommitPollMs?: number;
 }
 
 type Params = Record<string, string | number | null>;
@@ -39,6 +41,7 @@ type Statement = Database.Statement;
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const DEFAULT_PAGE_SIZE = 500;
+const DEFAULT_FOREIGN_COMMIT_POLL_MS = 250;
 const ID_PAGE_SIZE = 1000;
 /** How many of the oldest queued jobs a claim reads before it looks owner by owner. */
 const QUEUE_FRONT = 64;
@@ -59,11 +62,17 @@ export class SqliteJobStore implements JobStore {
   /** Statements whose text depends on which filters or patch fields are given, prepared once per shape. */
   readonly #shaped = new Map<string, Statement>();
   readonly #listeners = new Set<JobChangeListener>();
+  readonly #resyncListeners = new Set<() => void>();
+  /** Watches PRAGMA data_version, which moves only when another connection (process) commits. */
+  #foreignCommitTimer: NodeJS.Timeout | null = null;
+  #dataVersion = 0;
+  readonly #foreignCommitPollMs: number;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
     this.file = file;
     this.#busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     this.#pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    this.#foreignCommitPollMs = options.foreignCommitPollMs ?? DEFAULT_FOREIGN_COMMIT_POLL_MS;
   }
 
   async init(): Promise<void> {
@@ -94,6 +103,8 @@ export class SqliteJobStore implements JobStore {
   }
 
   async close(): Promise<void> {
+    if (this.#foreignCommitTimer) clearInterval(this.#foreignCommitTimer);
+    this.#foreignCommitTimer = null;
     const db = this.#db;
     this.#db = null;
     this.#statements = null;
@@ -267,6 +278,42 @@ export class SqliteJobStore implements JobStore {
       for (const row of rows) yield row.job_id;
       if (rows.length < ID_PAGE_SIZE) return;
       after = rows[rows.length - 1]!.job_id;
+    }
+  }
+
+  onResync(listener: () => void): () => void {
+    const entry = () => listener();
+    this.#resyncListeners.add(entry);
+    if (!this.#foreignCommitTimer && this.#db) {
+      this.#dataVersion = this.#readDataVersion();
+      // One cheap pragma per tick, and only while someone listens.
+      this.#foreignCommitTimer = setInterval(() => this.#checkForeignCommits(), this.#foreignCommitPollMs);
+      this.#foreignCommitTimer.unref();
+    }
+    return () => {
+      this.#resyncListeners.delete(entry);
+      if (this.#resyncListeners.size === 0 && this.#foreignCommitTimer) {
+        clearInterval(this.#foreignCommitTimer);
+        this.#foreignCommitTimer = null;
+      }
+    };
+  }
+
+  #readDataVersion(): number {
+    return this.#db ? Number(this.#db.pragma('data_version', { simple: true })) : 0;
+  }
+
+  #checkForeignCommits(): void {
+    if (!this.#db) return;
+    const now = this.#readDataVersion();
+    if (now === this.#dataVersion) return;
+    this.#dataVersion = now;
+    for (const listener of [...this.#resyncListeners]) {
+      try {
+        listener();
+      } catch (err) {
+        process.emitWarning(`job resync listener failed: ${(err as Error).message}`);
+      }
     }
   }
 
