@@ -5,6 +5,10 @@
  */
 export function stopOnSignal(name: string, stop: () => Promise<void>): Promise<never> {
   return new Promise<never>(() => {
+    // A worker's timers are unref'd and its store has no socket: without this the
+    // process would find nothing left to do and quit (exit code 13) before any signal.
+    // It lives until process.exit below, so a slow stop is not cut short either.
+    setInterval(() => {}, 1 << 30);
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const mainScript = path.join(repoRoot, 'src', 'cli', 'main.ts');
+/** tsx resolved from here, so that the CLI can run in any working directory. */
+const tsxLoader = import.meta.resolve('tsx');
 
 export interface CliRun {
   readonly code: number | null;
@@ -26,7 +28,7 @@ export function runCli(
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', mainScript, ...args],
+      ['--import', tsxLoader, mainScript, ...args],
       { cwd: options.cwd ?? repoRoot, env: cleanEnv(options.env), timeout: 60_000 },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number' && error.code !== undefined) {

@@ -51,7 +51,7 @@ export function registerJobs(program: Command): void {
       .option('--type <jobType>', 'only jobs of this job type')
       .option('--last <n>', 'only the n most recent', positiveInteger)
       .option('--json', 'print a JSON array instead of a table'),
-    ['store'],
+    ['store', 'workDir'],
   ).action(async (options: ListOptions) => {
     const filter: JobListFilter = {
       ...(options.phase ? { phases: [...new Set(options.phase)] } : {}),
