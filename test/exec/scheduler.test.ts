@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -218,5 +219,66 @@ describe('reaper', () => {
     const job = await uws.service.createJob({ jobType: 'sleep', caller: anyone, parameters: [] });
     await uws.service.setDestruction(job.jobId, anyone, new Date(Date.now() + 300).toISOString());
     await eventually(async () => (await uws.store.get(job.jobId)) === null, 5_000);
+  });
+});
+
+describe('reaper: archive policy and orphaned directories', () => {
+  const tmp = tempDir('reaper-archive');
+  let uws: UwsInstance;
+  const anyone: Caller = { ownerId: null };
+
+  before(async () => {
+    uws = await createUwsService({
+      store: `sqlite:${join(tmp.dir, 'uws.db')}`,
+      workDir: join(tmp.dir, 'jobs'),
+      builtins: true,
+      maxExecuting: 2,
+      destructionPolicy: 'archive',
+    });
+    await uws.start();
+  });
+  after(async () => {
+    await uws.stop();
+    tmp.cleanup();
+  });
+
+  it('OBJ-16: with the archive policy a job at its destruction time keeps its metadata as ARCHIVED, without results', async () => {
+    const job = await uws.service.createJob({
+      jobType: 'catalogue',
+      caller: anyone,
+      parameters: [{ name: 'PHASE', value: 'RUN' }],
+    });
+    const done = await finalPhase(uws, job.jobId);
+    assert.equal(done.results.length, 1);
+    await uws.service.setDestruction(job.jobId, anyone, new Date(Date.now() + 200).toISOString());
+    const archived = await eventually(async () => {
+      const j = await uws.store.get(job.jobId);
+      return j?.phase === 'ARCHIVED' ? j : null;
+    }, 5_000);
+    assert.equal(archived.results.length, 0);
+    assert.ok(archived.endTime !== null, 'the metadata is kept');
+    await eventually(() => !existsSync(uws.workDirs.path(job.jobId)), 5_000);
+    const listed: string[] = [];
+    for await (const s of uws.service.listJobs(anyone, {})) listed.push(s.jobId);
+    assert.ok(!listed.includes(job.jobId), 'JL-GET-3: ARCHIVED is hidden by default');
+    for await (const s of uws.service.listJobs(anyone, { phases: ['ARCHIVED'] })) listed.push(s.jobId);
+    assert.ok(listed.includes(job.jobId), 'JL-GET-6: PHASE=ARCHIVED lists it');
+  });
+
+  it('removes working directories that no job owns, but not young ones or ones a job owns', async () => {
+    const owned = await uws.service.createJob({ jobType: 'sleep', caller: anyone, parameters: [] });
+    await uws.workDirs.ensure(owned.jobId);
+    const orphan = 'orphanedDirectoryOfAGoneJob';
+    const young = 'aDirectoryBeingCreatedNow';
+    await uws.workDirs.ensure(orphan);
+    await uws.workDirs.ensure(young);
+    const old = new Date(Date.now() - 2 * 3_600_000);
+    utimesSync(uws.workDirs.path(orphan), old, old);
+    utimesSync(uws.workDirs.path(owned.jobId), old, old);
+    const removed = await uws.reaper.cleanOrphans();
+    assert.deepEqual(removed, [orphan]);
+    assert.equal(existsSync(uws.workDirs.path(orphan)), false);
+    assert.equal(existsSync(uws.workDirs.path(young)), true);
+    assert.equal(existsSync(uws.workDirs.path(owned.jobId)), true);
   });
 });
