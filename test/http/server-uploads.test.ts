@@ -188,3 +188,43 @@ describe('by-reference uploads (DALI-8)', () => {
     }
   });
 });
+
+describe('multipart limits', () => {
+  it('413 for too many fields, too many files or a file over maxFileBytes; nothing is left in staging', async () => {
+    const own = await startHarness({ server: { uploads: { maxFields: 3, maxFiles: 1, maxFileBytes: 100 } } });
+    const staged = () => {
+      const dir = own.workDirs.stageDir();
+      return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+    };
+    try {
+      const fields = new FormData();
+      for (let i = 0; i < 5; i++) fields.append('TAG', `t${i}`);
+      let res = await post(own.url('/demo/async'), fields);
+      assert.equal(res.status, 413);
+      assert.match(await res.text(), /form fields/);
+
+      const files = new FormData();
+      files.append('UPLOAD', 'a,param:a');
+      files.append('a', new Blob(['1']), 'a');
+      files.append('b', new Blob(['2']), 'b');
+      res = await post(own.url('/demo/async'), files);
+      assert.equal(res.status, 413);
+      assert.match(await res.text(), /more files/);
+
+      const big = new FormData();
+      big.append('UPLOAD', 'a,param:a');
+      big.append('a', new Blob([new Uint8Array(101)]), 'a');
+      res = await post(own.url('/demo/async'), big);
+      assert.equal(res.status, 413);
+      assert.match(await res.text(), /larger than this service accepts/);
+
+      const fits = new FormData();
+      fits.append('UPLOAD', 'a,param:a');
+      fits.append('a', new Blob([new Uint8Array(100)]), 'a');
+      assert.equal((await post(own.url('/demo/async'), fits)).status, 303);
+      assert.deepEqual(staged(), []);
+    } finally {
+      await own.close();
+    }
+  });
+});
