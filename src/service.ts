@@ -54,11 +54,33 @@ export interface JobFiles {
 /** Fetches a by-reference upload (http/https) into a staged file, within size and time limits. */
 export type RemoteFetcher = (url: string, parameter: string) => Promise<StagedFile>;
 
+/** What a request asks of the service, as the admission checks see it. */
+export interface AdmissionRequest {
+  readonly jobType: JobType;
+  readonly parameters: readonly RawParameter[];
+  readonly files: readonly StagedFile[];
+  /** The job would go to QUEUED (creation with PHASE=RUN). */
+  readonly queued: boolean;
+}
+
+/**
+ * Limits checked before work is accepted (src/limits/): sizes and counts,
+ * jobs per owner, storage quota. Each check throws a UwsError that names its limit.
+ */
+export interface Admission {
+  create(caller: Caller, request: AdmissionRequest): Promise<void>;
+  parameters(caller: Caller, request: AdmissionRequest): Promise<void>;
+  /** Before a PENDING or HELD job goes to QUEUED. */
+  run(caller: Caller, job: Job): Promise<void>;
+}
+
 export interface ServiceOptions {
   readonly store: JobStore;
   readonly jobTypes: JobTypeRegistry;
   readonly files: JobFiles;
   readonly fetchRemote?: RemoteFetcher;
+  /** Limits on what callers may ask (src/limits/); none by default. */
+  readonly admission?: Admission;
   /** What happens to a job at its destruction time: forget it, or keep its metadata as ARCHIVED. */
   readonly destructionPolicy?: 'delete' | 'archive';
   readonly now?: () => number;
@@ -80,6 +102,7 @@ export class UwsService {
   readonly jobTypes: JobTypeRegistry;
   readonly files: JobFiles;
   private readonly fetchRemote: RemoteFetcher | undefined;
+  private readonly admission: Admission | undefined;
   readonly destructionPolicy: 'delete' | 'archive';
   readonly now: () => number;
   onDestructionSet: (destruction: number | null) => void;
@@ -92,6 +115,7 @@ export class UwsService {
     this.jobTypes = options.jobTypes;
     this.files = options.files;
     this.fetchRemote = options.fetchRemote;
+    this.admission = options.admission;
     this.destructionPolicy = options.destructionPolicy ?? 'delete';
     this.now = options.now ?? Date.now;
     this.onDestructionSet = options.onDestructionSet ?? (() => {});
@@ -156,6 +180,12 @@ export class UwsService {
         }
         phase = 'QUEUED';
       }
+      await this.admission?.create(request.caller, {
+        jobType: type,
+        parameters: request.parameters,
+        files: staged,
+        queued: phase === 'QUEUED',
+      });
       const runId = controls.runId ?? null;
       if (runId !== null && runId.length > MAX_RUNID_LENGTH) {
         throw new BadRequestError(`RUNID is longer than ${MAX_RUNID_LENGTH} characters`, 'RUNID');
@@ -218,7 +248,8 @@ export class UwsService {
     const { allOwners, ...rest } = filter;
     if (allOwners && !caller.admin)
       throw new ForbiddenError('only administrators may list every owner’s jobs');
-    return this.store.list(allOwners ? rest : { ...rest, ownerId: caller.ownerId });
+    // Admins see every owner's jobs (HTTP-12); everyone else their own, anonymous callers the anonymous ones.
+    return this.store.list(allOwners || caller.admin ? rest : { ...rest, ownerId: caller.ownerId });
   }
 
   /** Adds or replaces parameters while PENDING (PAR-5, AMB-10, DALI-4). */
@@ -234,6 +265,12 @@ export class UwsService {
       const job = await this.getJob(jobId, caller, jobType);
       const type = this.jobType(job.jobType);
       requirePending(job, 'parameters');
+      await this.admission?.parameters(caller, {
+        jobType: type,
+        parameters: given,
+        files: staged,
+        queued: false,
+      });
       const controls = splitControls(given);
       if (
         controls.phase !== undefined ||
@@ -310,6 +347,7 @@ export class UwsService {
       throw new NotAllowedInPhaseError(`a job in phase ${job.phase} cannot be run`, job.phase);
     }
     this.jobType(job.jobType).schema.normalise(job.parameters, { complete: true });
+    await this.admission?.run(caller, job);
     const result = await transitionJob(this.store, job.jobId, 'QUEUED', 'client', this.now());
     if (result.kind === 'missing') throw new NotFoundError(`there is no job ${jobId}`);
     if (result.kind === 'noop' && result.job.phase !== 'QUEUED' && result.job.phase !== 'EXECUTING') {
