@@ -1,5 +1,6 @@
 import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
+import { addressList } from '../auth/proxy-header.js';
 import { XS_INT_MAX } from '../core/job.js';
 import { MAX_PARAMETER_LENGTH } from '../core/parameters.js';
 import { DEFAULT_TIME_POLICY } from '../core/policy.js';
@@ -101,19 +102,118 @@ const uploadsSchema = z.strictObject({
   allowByReference: z.boolean().default(true),
 });
 
+/** Per-request and per-owner limits (limits/settings.ts); 0 turns off those that say so. */
 const limitsSchema = z.strictObject({
-  /** Most parameters one job may have. */
+  /** Parameter values in one request. */
   maxParameters: positiveInt().default(100),
+  /** Characters of one value; the seed's 50,000 is also the most allowed. */
+  maxValueLength: positiveInt().max(MAX_PARAMETER_LENGTH).default(MAX_PARAMETER_LENGTH),
+  /** File parts plus http(s) references in one request. */
+  maxUploads: z.int().min(0).default(20),
+  /** Job-creating requests per owner (anonymous: per client address) per minute, per node; 0: no limit. */
+  jobsPerMinute: z.int().min(0).default(120),
+  /** Creations allowed at once after a quiet spell; default half of jobsPerMinute. */
+  jobsBurst: positiveInt().optional(),
+  /** QUEUED + EXECUTING jobs per owner (anonymous jobs: one owner); 0: no limit. */
+  maxActiveJobsPerOwner: z.int().min(0).default(100),
+  /** Bytes of results and uploads kept per owner; 0: no limit. */
+  storageQuotaBytes: z
+    .int()
+    .min(0)
+    .default(10 * 1024 * MiB),
+  /** Blocking WAITs open at once per owner, per node; 0: no limit. */
+  maxWaitsPerOwner: z.int().min(0).default(10),
 });
 
 const logSchema = z.strictObject({
   level: z.enum(LOG_LEVELS).default('info'),
 });
 
-/** Placeholder the auth issue extends; strict so that unknown settings are caught now. */
-const authSchema = z.strictObject({
-  strategy: z.literal('anonymous').default('anonymous'),
-});
+const filePath = () => z.string().min(1);
+
+const jwtSchema = z
+  .strictObject({
+    /** Shared secret of HS256/384/512 tokens (at least 32 bytes). */
+    secretFile: filePath().optional(),
+    /** PEM public key of RS*, PS*, ES* or EdDSA tokens. */
+    publicKeyFile: filePath().optional(),
+    /** A JWKS document of public keys. */
+    jwksFile: filePath().optional(),
+    algorithms: z.array(z.string().min(1)).min(1).optional(),
+    issuer: z.string().min(1).optional(),
+    audience: z.string().min(1).optional(),
+    /** The claim naming the owner. */
+    ownerClaim: z.string().min(1).default('sub'),
+    clockToleranceSeconds: z.int().min(0).max(3600).default(30),
+  })
+  .refine(
+    (j) => [j.secretFile, j.publicKeyFile, j.jwksFile].filter((f) => f !== undefined).length === 1,
+    'give exactly one of secretFile, publicKeyFile and jwksFile',
+  );
+
+/** Owner identification (src/auth/). Relative file paths are relative to the start directory. */
+const authSchema = z
+  .strictObject({
+    /** Tried in order; the first that finds its kind of credentials decides. */
+    strategies: z
+      .array(z.enum(['anonymous', 'basic', 'bearer', 'proxy-header']))
+      .min(1)
+      .default(['anonymous']),
+    /** Serve requests without credentials as the anonymous owner; false: 401 (VOSI stays open). */
+    allowAnonymous: z.boolean().default(true),
+    /** Owner ids that see and change every job. */
+    admins: z.array(z.string().min(1)).default([]),
+    realm: z
+      .string()
+      .regex(/^[ -!#-[\]-~]{1,100}$/, 'printable ASCII without quotes or backslashes')
+      .default('ivoa-uws'),
+    /** HTTP Basic: lines of owner:hash, bcrypt or argon2. */
+    basic: z
+      .strictObject({ passwordFile: filePath(), cacheSeconds: z.int().min(0).max(3600).default(60) })
+      .optional(),
+    /** Bearer tokens: a file of `<sha256 hex> <owner>` lines, and/or JWTs. */
+    bearer: z.strictObject({ tokensFile: filePath().optional(), jwt: jwtSchema.optional() }).optional(),
+    /** A header set by a reverse proxy, believed only from the listed addresses or CIDR blocks. */
+    proxyHeader: z
+      .strictObject({
+        header: z
+          .string()
+          .regex(/^[A-Za-z0-9-]{1,100}$/, 'a header name')
+          .default('x-remote-user'),
+        trustedProxies: z
+          .array(
+            z.string().refine((entry) => {
+              try {
+                addressList([entry]);
+                return true;
+              } catch {
+                return false;
+              }
+            }, 'not an IP address or CIDR block'),
+          )
+          .min(1),
+      })
+      .optional(),
+  })
+  .superRefine((a, ctx) => {
+    const need = { basic: a.basic, bearer: a.bearer, 'proxy-header': a.proxyHeader } as const;
+    for (const [name, section] of Object.entries(need)) {
+      if (a.strategies.includes(name as 'basic') && section === undefined) {
+        const key = name === 'proxy-header' ? 'proxyHeader' : name;
+        ctx.addIssue({ code: 'custom', path: [key], message: `strategy ${name} needs auth.${key}` });
+      }
+    }
+    if (a.strategies.includes('bearer') && a.bearer && !a.bearer.tokensFile && !a.bearer.jwt) {
+      ctx.addIssue({ code: 'custom', path: ['bearer'], message: 'give tokensFile, jwt or both' });
+    }
+    if (!a.allowAnonymous && a.strategies.every((s) => s === 'anonymous')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['allowAnonymous'],
+        message: 'anonymous access is refused but no strategy identifies anyone',
+      });
+    }
+  });
 
 /** One parameter of a configured job type; mirrors core/parameters.ts ParameterDeclaration. */
 export const parameterDeclarationSchema = z.strictObject({

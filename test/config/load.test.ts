@@ -51,11 +51,19 @@ describe('defaults', () => {
       wait: { maxSeconds: 60 },
       destruction: { policy: 'delete' },
       uploads: { maxBytes: 100 * 1024 * 1024, maxFiles: 20, fetchTimeoutSeconds: 30, allowByReference: true },
-      limits: { maxParameters: 100 },
+      limits: {
+        maxParameters: 100,
+        maxValueLength: 50_000,
+        maxUploads: 20,
+        jobsPerMinute: 120,
+        maxActiveJobsPerOwner: 100,
+        storageQuotaBytes: 10 * 1024 * 1024 * 1024,
+        maxWaitsPerOwner: 10,
+      },
       log: { level: 'info' },
       builtins: true,
       jobTypes: [],
-      auth: { strategy: 'anonymous' },
+      auth: { strategies: ['anonymous'], allowAnonymous: true, admins: [], realm: 'ivoa-uws' },
     };
     assert.deepEqual(config, expected);
     assert.deepEqual(validateConfig({}), expected);
