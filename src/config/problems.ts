@@ -123,8 +123,18 @@ export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], root: z.
         out.push({ path: at, message: `expected a string, number or boolean, ${got}` });
         break;
       case 'invalid_format':
-      case 'custom':
         out.push({ path: at, message: `${issue.message}, ${got}` });
+        break;
+      case 'custom':
+        // A refinement of an object reports the whole object as its input, which would
+        // mislead ("got an object" for a missing key): show only simple values.
+        out.push({
+          path: at,
+          message:
+            issue.input === null || (typeof issue.input !== 'object' && issue.input !== undefined)
+              ? `${issue.message}, ${got}`
+              : issue.message,
+        });
         break;
       default:
         out.push({ path: at, message: issue.message });

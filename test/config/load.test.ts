@@ -160,6 +160,16 @@ describe('errors', () => {
     assert.equal(err.message.split('\n').length, 13, 'a header, then one line per problem');
   });
 
+  it('refinements of an object name the missing part without a misleading "got"', () => {
+    const problems = configProblems({ store: { url: 'sqlite:' }, auth: { strategies: ['basic'] } }).map(
+      (p) => `${p.path}: ${p.message}`,
+    );
+    assert.deepEqual(problems, [
+      'store.url: sqlite: names no file; use sqlite:./var/uws.db, got "sqlite:"',
+      'auth.basic: strategy basic needs auth.basic',
+    ]);
+  });
+
   it('reports a single problem on one line', () => {
     const err = configError(() => validateConfig({ wait: { maxSeconds: -1 } }));
     assert.equal(err.message, 'invalid configuration: wait.maxSeconds: expected an integer >= 0, got -1');
