@@ -118,20 +118,36 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       -- advisory lock taken BEFORE the counts are read: in READ COMMITTED each
       -- statement below gets a fresh snapshot, so it sees every claim committed by
       -- whoever held the lock before, and the limits hold across all nodes.
-      -- FOR UPDATE SKIP LOCKED passes over queued jobs another writer is changing
-      -- (an abort, a delete) instead of waiting for them.
+      -- The chosen job is taken with FOR UPDATE SKIP LOCKED: a queued job another
+      -- writer is changing (an abort, a delete) is passed over, never waited for.
+      -- The planner settings keep the plans on the claim's indexes even when the
+      -- table has no statistics yet (a fresh database, autovacuum off): index scans
+      -- also mark the dead entries a busy queue leaves behind, bitmap scans do not.
       CREATE FUNCTION ${s}.claim_next(
         p_node text, p_now bigint, p_lease_ms bigint, p_max_executing integer,
         p_max_per_owner integer, p_types text[], p_type_limits integer[]
-      ) RETURNS SETOF ${s}.jobs LANGUAGE plpgsql VOLATILE AS $$
+      ) RETURNS SETOF ${s}.jobs LANGUAGE plpgsql VOLATILE
+        SET enable_bitmapscan = off SET enable_sort = off SET jit = off
+      AS $$
       DECLARE
         v_running integer;
         v_anonymous integer;
         v_busy text[];
         v_types text[];
+        v_skip text[] := '{}';
+        v_window integer;
         v_job text;
+        v_attempt integer;
       BEGIN
         IF p_max_executing <= 0 OR p_max_per_owner <= 0 OR coalesce(cardinality(p_types), 0) = 0 THEN
+          RETURN;
+        END IF;
+        -- Cheap looks first, without the lock, so that idle nodes and nodes at the limit
+        -- do not queue up behind real claims. Counts only rise under the lock, so a
+        -- stale 'full' or 'empty' is safe: whatever changed it commits after this
+        -- snapshot, and its NOTIFY wakes the caller to try again.
+        IF NOT EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.phase = 'QUEUED')
+           OR (SELECT count(*) FROM ${s}.jobs e WHERE e.phase = 'EXECUTING') >= p_max_executing THEN
           RETURN;
         END IF;
         PERFORM pg_advisory_xact_lock(${claimLock[0]}, ${claimLock[1]});
@@ -152,46 +168,87 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
           RETURN;
         END IF;
 
-        -- Owners with nothing running go first, in plain FIFO order.
-        SELECT q.job_id INTO v_job
-          FROM ${s}.jobs q
-         WHERE q.phase = 'QUEUED' AND q.job_type = ANY (v_types)
-           AND CASE WHEN q.owner_id IS NULL THEN v_anonymous = 0 ELSE q.owner_id <> ALL (v_busy) END
-         ORDER BY q.creation_time, q.job_id
-         LIMIT 1
-         FOR UPDATE SKIP LOCKED;
+        FOR v_attempt IN 1..8 LOOP
+          -- Owners with nothing running go first, in plain FIFO order. Usually the
+          -- answer is near the head of the queue: look at the first 64 queued jobs.
+          SELECT count(*),
+                 (array_agg(q.job_id ORDER BY q.creation_time, q.job_id) FILTER (
+                    WHERE q.job_type = ANY (v_types) AND q.job_id <> ALL (v_skip)
+                      AND CASE WHEN q.owner_id IS NULL THEN v_anonymous = 0
+                               ELSE q.owner_id <> ALL (v_busy) END))[1]
+            INTO v_window, v_job
+            FROM (SELECT w.job_id, w.owner_id, w.job_type, w.creation_time FROM ${s}.jobs w
+                   WHERE w.phase = 'QUEUED' ORDER BY w.creation_time, w.job_id LIMIT 64) AS q;
+          -- Past a long head of busy owners' jobs: the oldest job of each idle owner,
+          -- found by skipping from owner to owner in the queued-by-owner index.
+          IF v_job IS NULL AND v_window = 64 THEN
+            SELECT c.job_id INTO v_job FROM (
+              WITH RECURSIVE owners(owner_id) AS (
+                (SELECT w.owner_id FROM ${s}.jobs w
+                  WHERE w.phase = 'QUEUED' AND w.owner_id IS NOT NULL ORDER BY w.owner_id LIMIT 1)
+                UNION ALL
+                SELECT (SELECT w.owner_id FROM ${s}.jobs w
+                         WHERE w.phase = 'QUEUED' AND w.owner_id > o.owner_id ORDER BY w.owner_id LIMIT 1)
+                  FROM owners o WHERE o.owner_id IS NOT NULL
+              )
+              SELECT f.job_id, f.creation_time FROM owners o
+               CROSS JOIN LATERAL (
+                 SELECT w.job_id, w.creation_time FROM ${s}.jobs w
+                  WHERE w.phase = 'QUEUED' AND w.owner_id = o.owner_id AND w.job_type = ANY (v_types)
+                    AND w.job_id <> ALL (v_skip)
+                  ORDER BY w.creation_time, w.job_id LIMIT 1) AS f
+               WHERE o.owner_id IS NOT NULL AND o.owner_id <> ALL (v_busy)
+              UNION ALL
+              SELECT f.job_id, f.creation_time FROM (
+                 SELECT w.job_id, w.creation_time FROM ${s}.jobs w
+                  WHERE v_anonymous = 0 AND w.phase = 'QUEUED' AND w.owner_id IS NULL
+                    AND w.job_type = ANY (v_types) AND w.job_id <> ALL (v_skip)
+                  ORDER BY w.creation_time, w.job_id LIMIT 1) AS f
+            ) AS c
+            ORDER BY c.creation_time, c.job_id
+            LIMIT 1;
+          END IF;
 
-        -- Then owners by how little they run, each level FIFO: one index seek per busy owner.
-        IF v_job IS NULL THEN
-          SELECT c.job_id INTO v_job FROM (
-            SELECT b.n, q.job_id, q.creation_time
-              FROM (SELECT e.owner_id, count(*) AS n FROM ${s}.jobs e
-                     WHERE e.phase = 'EXECUTING' AND e.owner_id IS NOT NULL
-                     GROUP BY e.owner_id HAVING count(*) < p_max_per_owner) AS b
-              CROSS JOIN LATERAL (
-                SELECT w.job_id, w.creation_time FROM ${s}.jobs w
-                 WHERE w.phase = 'QUEUED' AND w.owner_id = b.owner_id AND w.job_type = ANY (v_types)
-                 ORDER BY w.creation_time, w.job_id LIMIT 1 FOR UPDATE SKIP LOCKED) AS q
-            UNION ALL
-            SELECT v_anonymous, q.job_id, q.creation_time
-              FROM (SELECT w.job_id, w.creation_time FROM ${s}.jobs w
-                     WHERE v_anonymous > 0 AND v_anonymous < p_max_per_owner
-                       AND w.phase = 'QUEUED' AND w.owner_id IS NULL AND w.job_type = ANY (v_types)
-                     ORDER BY w.creation_time, w.job_id LIMIT 1 FOR UPDATE SKIP LOCKED) AS q
-          ) AS c
-          ORDER BY c.n, c.creation_time, c.job_id
-          LIMIT 1;
-        END IF;
-        IF v_job IS NULL THEN
-          RETURN;
-        END IF;
+          -- Then owners by how little they run, each level FIFO: one index seek per busy owner.
+          IF v_job IS NULL THEN
+            SELECT c.job_id INTO v_job FROM (
+              SELECT b.n, f.job_id, f.creation_time
+                FROM (SELECT e.owner_id, count(*) AS n FROM ${s}.jobs e
+                       WHERE e.phase = 'EXECUTING' AND e.owner_id IS NOT NULL
+                       GROUP BY e.owner_id HAVING count(*) < p_max_per_owner) AS b
+                CROSS JOIN LATERAL (
+                  SELECT w.job_id, w.creation_time FROM ${s}.jobs w
+                   WHERE w.phase = 'QUEUED' AND w.owner_id = b.owner_id AND w.job_type = ANY (v_types)
+                     AND w.job_id <> ALL (v_skip)
+                   ORDER BY w.creation_time, w.job_id LIMIT 1) AS f
+              UNION ALL
+              SELECT v_anonymous, f.job_id, f.creation_time
+                FROM (SELECT w.job_id, w.creation_time FROM ${s}.jobs w
+                       WHERE v_anonymous > 0 AND v_anonymous < p_max_per_owner
+                         AND w.phase = 'QUEUED' AND w.owner_id IS NULL AND w.job_type = ANY (v_types)
+                         AND w.job_id <> ALL (v_skip)
+                       ORDER BY w.creation_time, w.job_id LIMIT 1) AS f
+            ) AS c
+            ORDER BY c.n, c.creation_time, c.job_id
+            LIMIT 1;
+          END IF;
+          IF v_job IS NULL THEN
+            RETURN;
+          END IF;
 
-        RETURN QUERY
-          UPDATE ${s}.jobs j
-             SET phase = 'EXECUTING', start_time = p_now, lease_node = p_node,
-                 lease_expires = p_now + p_lease_ms, version = j.version + 1, changed_at = ${s}.now_ms()
-           WHERE j.job_id = v_job AND j.phase = 'QUEUED'
-          RETURNING j.*;
+          RETURN QUERY
+            UPDATE ${s}.jobs j
+               SET phase = 'EXECUTING', start_time = p_now, lease_node = p_node,
+                   lease_expires = p_now + p_lease_ms, version = j.version + 1, changed_at = ${s}.now_ms()
+             WHERE j.job_id = (SELECT l.job_id FROM ${s}.jobs l
+                                WHERE l.job_id = v_job AND l.phase = 'QUEUED' FOR UPDATE SKIP LOCKED)
+            RETURNING j.*;
+          IF FOUND THEN
+            RETURN;
+          END IF;
+          -- Someone else holds that row (or it just left QUEUED): choose again without it.
+          v_skip := v_skip || v_job;
+        END LOOP;
       END $$;
     `,
   },
