@@ -62,6 +62,9 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       -- The claim order: oldest queued first, overall and per owner (round robin).
       CREATE INDEX jobs_queued ON ${s}.jobs (creation_time, job_id) WHERE phase = 'QUEUED';
       CREATE INDEX jobs_queued_by_owner ON ${s}.jobs (owner_id, creation_time, job_id) WHERE phase = 'QUEUED';
+      -- (IS NULL is no equality to the planner: anonymous jobs need their own ordered index.)
+      CREATE INDEX jobs_queued_anonymous ON ${s}.jobs (creation_time, job_id)
+        WHERE phase = 'QUEUED' AND owner_id IS NULL;
       -- The destruction reaper and its timer.
       CREATE INDEX jobs_by_destruction ON ${s}.jobs (destruction, job_id)
         WHERE phase <> 'ARCHIVED' AND destruction IS NOT NULL;
