@@ -4,9 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import { eventually, get, type Harness, post, startHarness } from './harness.js';
 import { xpathString } from './xmllint.js';
 
+/** The WAIT cap of this file's server; "at once" means well under it (bounds are generous: CI is slow). */
+const CAP_S = 3;
+const AT_ONCE_MS = 2000;
 let h: Harness;
 before(async () => {
-  h = await startHarness({ server: { maxWaitSeconds: 2 } });
+  h = await startHarness({ server: { maxWaitSeconds: CAP_S } });
 });
 after(() => h.close());
 
@@ -31,7 +34,7 @@ describe('blocking GET (WAIT)', () => {
     await h.move(id, 'QUEUED');
     const { value, ms } = await waiting;
     assert.equal(value, 'QUEUED');
-    assert.ok(ms < 1900, `took ${ms} ms, the cap is 2 s`);
+    assert.ok(ms < AT_ONCE_MS, `took ${ms} ms, the cap is ${CAP_S} s`);
     assert.equal(h.service.openWaits(), 0);
   });
 
@@ -49,14 +52,14 @@ describe('blocking GET (WAIT)', () => {
       );
       const r = await timed(() => get(`${jobUrl(id)}?WAIT=30`).then(phaseOf));
       assert.equal(r.value, phase);
-      assert.ok(r.ms < 1000, `${phase} blocked for ${r.ms} ms`);
+      assert.ok(r.ms < AT_ONCE_MS, `${phase} blocked for ${r.ms} ms`);
     }
     const held = await h.create();
     const job = (await h.store.get(held))!;
     await h.store.update(held, { version: job.version }, { phase: 'HELD' });
     const r = await timed(() => get(`${jobUrl(held)}?WAIT=30`).then(phaseOf));
     assert.equal(r.value, 'HELD');
-    assert.ok(r.ms < 1000);
+    assert.ok(r.ms < AT_ONCE_MS);
   });
 
   it('WAIT-5: the server returns after WAIT seconds when nothing changes', async () => {
@@ -64,7 +67,7 @@ describe('blocking GET (WAIT)', () => {
     await h.move(id, 'EXECUTING');
     const r = await timed(() => get(`${jobUrl(id)}?WAIT=1`).then(phaseOf));
     assert.equal(r.value, 'EXECUTING');
-    assert.ok(r.ms >= 900 && r.ms < 1900, `${r.ms} ms`);
+    assert.ok(r.ms >= 900 && r.ms < CAP_S * 1000 - 100, `${r.ms} ms`);
   });
 
   it('WAIT-7: with a PHASE guard that no longer matches the server answers at once; a matching guard blocks', async () => {
@@ -72,7 +75,7 @@ describe('blocking GET (WAIT)', () => {
     await h.move(id, 'EXECUTING');
     const stale = await timed(() => get(`${jobUrl(id)}?WAIT=30&PHASE=QUEUED`).then(phaseOf));
     assert.equal(stale.value, 'EXECUTING');
-    assert.ok(stale.ms < 1000);
+    assert.ok(stale.ms < AT_ONCE_MS);
     const waiting = timed(() => get(`${jobUrl(id)}?wait=30&phase=executing`).then(phaseOf));
     await eventually(() => h.service.openWaits() === 1, 'the guarded WAIT to be open');
     await h.move(id, 'COMPLETED');
@@ -81,17 +84,20 @@ describe('blocking GET (WAIT)', () => {
 
   it('WAIT-6, WAIT-9, WAIT-10, AMB-5: WAIT=-1 and huge values are capped at maxWaitSeconds', async () => {
     const id = await h.create();
-    for (const wait of ['-1', '-100', '86400', '99999999999999999999']) {
+    for (const wait of ['-1', '86400', '99999999999999999999']) {
       const r = await timed(() => get(`${jobUrl(id)}?WAIT=${wait}`).then(phaseOf));
       assert.equal(r.value, 'PENDING');
-      assert.ok(r.ms >= 1900 && r.ms < 4000, `WAIT=${wait} took ${r.ms} ms with a 2 s cap`);
+      assert.ok(
+        r.ms >= CAP_S * 1000 - 100 && r.ms < CAP_S * 1000 + 3000,
+        `WAIT=${wait} took ${r.ms} ms, cap ${CAP_S} s`,
+      );
     }
   });
 
   it('WAIT-12, AMB-5: WAIT=0 does not block; non-integer WAIT and unknown PHASE guards are 400', async () => {
     const id = await h.create();
     const r = await timed(() => get(`${jobUrl(id)}?WAIT=0`).then(phaseOf));
-    assert.ok(r.ms < 1000);
+    assert.ok(r.ms < AT_ONCE_MS);
     for (const [query, name] of [
       ['WAIT=1.5', 'WAIT'],
       ['WAIT=', 'WAIT'],
@@ -116,7 +122,7 @@ describe('blocking GET (WAIT)', () => {
     });
     await eventually(() => h.service.openWaits() === 3, 'three WAITs to be open');
     for (const req of requests) req.destroy();
-    await eventually(() => h.service.openWaits() === 0, 'the WAITs to be released', 1500);
+    await eventually(() => h.service.openWaits() === 0, 'the WAITs to be released');
   });
 
   it('a deleted job ends a WAIT on it', async () => {
@@ -126,7 +132,7 @@ describe('blocking GET (WAIT)', () => {
     const start = Date.now();
     assert.equal((await get(jobUrl(id), { method: 'DELETE' })).status, 303);
     const res = await waiting;
-    assert.ok(Date.now() - start < 1500);
+    assert.ok(Date.now() - start < AT_ONCE_MS);
     assert.ok(res.status === 200 || res.status === 404, String(res.status));
     await res.arrayBuffer();
     assert.equal(h.service.openWaits(), 0);
@@ -196,7 +202,7 @@ describe('sync facade (SYNC)', () => {
     const r = await timed(() => get(syncUrl));
     assert.equal(r.value.status, 303);
     assert.equal(r.value.headers.get('location'), syncUrl);
-    assert.ok(r.ms >= 1900, `${r.ms} ms`);
+    assert.ok(r.ms >= CAP_S * 1000 - 100, `${r.ms} ms`);
     assert.equal((await get(h.url('/demo/sync/unknown'))).status, 404);
     assert.equal((await post(h.url('/demo/sync'), { NOPE: '1' })).status, 400);
   });
