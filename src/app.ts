@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
+import { createAuthenticator } from './auth/authenticator.js';
 import { builtinJobTypes } from './builtins/index.js';
 import type { UwsConfig } from './config/schema.js';
 import { commandExecutor } from './exec/executors/command.js';
@@ -10,9 +11,12 @@ import { Reaper } from './exec/reaper.js';
 import { Scheduler, type SchedulerLogger } from './exec/scheduler.js';
 import { createHttpServer } from './http/server.js';
 import { workDirStager } from './http/uploads.js';
+import { OwnerAdmission } from './limits/admission.js';
+import type { LimitSettings } from './limits/settings.js';
 import { createRemoteFetcher } from './results/fetch-upload.js';
 import { createResultWriter } from './results/result-files.js';
 import { WorkDirs } from './results/workdirs.js';
+import { createHttpGuard } from './security/http-guard.js';
 import { type RemoteFetcher, UwsService } from './service.js';
 import { openStore } from './store/index.js';
 import type { JobStore } from './store/types.js';
@@ -36,6 +40,8 @@ export interface UwsOptions {
   readonly destructionSweepSeconds?: number;
   readonly destructionPolicy?: 'delete' | 'archive';
   readonly fetchRemote?: RemoteFetcher;
+  /** Per-request and per-owner limits checked by the service (src/limits/); none when not given. */
+  readonly limits?: Partial<LimitSettings>;
   readonly log?: SchedulerLogger;
 }
 
@@ -72,6 +78,7 @@ export async function createUwsService(options: UwsOptions = {}): Promise<UwsIns
     jobTypes,
     files: workDirs,
     ...(options.fetchRemote ? { fetchRemote: options.fetchRemote } : {}),
+    ...(options.limits ? { admission: new OwnerAdmission(store, options.limits) } : {}),
     destructionPolicy: options.destructionPolicy ?? 'delete',
   });
   const maxExecuting = options.maxExecuting ?? availableParallelism();
@@ -165,6 +172,7 @@ export function optionsFromConfig(config: UwsConfig, log: Logger, runJobs: boole
     leaseSeconds: config.scheduler.leaseSeconds,
     destructionSweepSeconds: config.scheduler.destructionSweepSeconds,
     destructionPolicy: config.destruction.policy,
+    limits: config.limits,
     ...(config.uploads.allowByReference
       ? {
           fetchRemote: createRemoteFetcher(workDirs, {
@@ -187,6 +195,13 @@ export async function startServer(
   options: { runJobs?: boolean } = {},
 ): Promise<{ url: string; uws: UwsInstance; http: FastifyInstance; stop(): Promise<void> }> {
   const log = createLogger(config);
+  // Before anything starts: a missing password file or a bad key stops here.
+  const guard = createHttpGuard({
+    authenticator: createAuthenticator(config.auth),
+    jobsPerMinute: config.limits.jobsPerMinute,
+    ...(config.limits.jobsBurst !== undefined ? { jobsBurst: config.limits.jobsBurst } : {}),
+    maxWaitsPerOwner: config.limits.maxWaitsPerOwner,
+  });
   const uws = await createUwsService(optionsFromConfig(config, log, options.runJobs ?? true));
   const http = createHttpServer({
     service: uws.service,
@@ -196,8 +211,10 @@ export async function startServer(
     maxWaitSeconds: config.wait.maxSeconds,
     bodyLimit: config.server.bodyLimitBytes,
     uploads: { maxFileBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxFiles },
+    identify: guard.identify,
     loggerInstance: log,
   });
+  guard.install(http);
   await uws.start();
   let address: string;
   try {
