@@ -8,11 +8,12 @@ import type { UwsConfig } from './config/schema.js';
 import { commandExecutor } from './exec/executors/command.js';
 import { type JobTypeDefinition, JobTypeRegistry } from './exec/job-type.js';
 import { Reaper } from './exec/reaper.js';
-import { Scheduler, type SchedulerLogger } from './exec/scheduler.js';
+import { Scheduler, type SchedulerLogger, type SchedulerOptions } from './exec/scheduler.js';
 import { createHttpServer } from './http/server.js';
 import { workDirStager } from './http/uploads.js';
 import { OwnerAdmission } from './limits/admission.js';
 import type { LimitSettings } from './limits/settings.js';
+import { registerObservability, UwsMetrics } from './observability/index.js';
 import { createRemoteFetcher } from './results/fetch-upload.js';
 import { createResultWriter } from './results/result-files.js';
 import { WorkDirs } from './results/workdirs.js';
@@ -43,6 +44,8 @@ export interface UwsOptions {
   /** Per-request and per-owner limits checked by the service (src/limits/); none when not given. */
   readonly limits?: Partial<LimitSettings>;
   readonly log?: SchedulerLogger;
+  /** Told of every job this node ran once it ended (metrics: queue wait and run time). */
+  readonly onJobFinished?: SchedulerOptions['onFinished'];
 }
 
 /** A running UWS: the facade plus the machinery that runs and reaps jobs. */
@@ -97,6 +100,7 @@ export async function createUwsService(options: UwsOptions = {}): Promise<UwsIns
           leaseMs: (options.leaseSeconds ?? 30) * 1000,
           ...(options.nodeId ? { nodeId: options.nodeId } : {}),
           ...(options.log ? { log: options.log } : {}),
+          ...(options.onJobFinished ? { onFinished: options.onJobFinished } : {}),
         });
   const reaper = new Reaper({
     store,
@@ -202,7 +206,11 @@ export async function startServer(
     ...(config.limits.jobsBurst !== undefined ? { jobsBurst: config.limits.jobsBurst } : {}),
     maxWaitsPerOwner: config.limits.maxWaitsPerOwner,
   });
-  const uws = await createUwsService(optionsFromConfig(config, log, options.runJobs ?? true));
+  const metrics = new UwsMetrics();
+  const uws = await createUwsService({
+    ...optionsFromConfig(config, log, options.runJobs ?? true),
+    onJobFinished: metrics.jobFinished,
+  });
   const http = createHttpServer({
     service: uws.service,
     stage: workDirStager(uws.workDirs, config.uploads.maxBytes),
@@ -215,6 +223,11 @@ export async function startServer(
     loggerInstance: log,
   });
   guard.install(http);
+  // Observability (issue 7): /metrics, /openapi.json, jobId on request log lines.
+  metrics.attach(uws.service, () => uws.scheduler?.runningCount ?? 0);
+  registerObservability(http, uws.service, metrics, {
+    ...(config.server.baseUrl ? { serverUrl: config.server.baseUrl } : {}),
+  });
   await uws.start();
   let address: string;
   try {
