@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { newJobId } from '../../src/core/ids.js';
 import type { Phase } from '../../src/core/phases.js';
 import { openStore } from '../../src/store/index.js';
-import { runCli } from './run-cli.js';
+import { cleanEnv, mainScript, runCli } from './run-cli.js';
 
 const DAY = 86_400_000;
 
@@ -317,5 +318,57 @@ describe('ivoa-uws cleanup', () => {
       fs.readdirSync(site.workDir).filter((n) => !n.startsWith('.')),
       [],
     );
+  });
+});
+
+describe('ivoa-uws jobs list | head', () => {
+  const site = new Site();
+  after(() => site.remove());
+
+  it('ends quietly with exit 0 when the reader closes the pipe early', async () => {
+    const store = await openStore(site.storeUrl);
+    try {
+      // Far more output than a pipe buffers, so the CLI is still writing when the reader goes.
+      for (let i = 0; i < 3000; i++) {
+        await store.create({
+          jobId: newJobId(),
+          jobType: 'sleep',
+          runId: null,
+          ownerId: null,
+          phase: 'COMPLETED',
+          quote: null,
+          creationTime: site.now - i,
+          executionDuration: 60,
+          destruction: site.now + DAY,
+          parameters: [],
+          jobInfo: null,
+        });
+      }
+    } finally {
+      await store.close();
+    }
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        import.meta.resolve('tsx'),
+        mainScript,
+        'jobs',
+        'list',
+        '--json',
+        '--store',
+        site.storeUrl,
+      ],
+      { cwd: site.dir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    assert.equal(await exited, 0, stderr);
+    assert.equal(stderr, '');
   });
 });

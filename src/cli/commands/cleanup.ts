@@ -9,6 +9,7 @@ import { diskUsage } from '../disk-usage.js';
 import { parseDuration } from '../duration.js';
 import { CliError, EXIT_FAILED } from '../errors.js';
 import { formatBytes } from '../format.js';
+import { print } from '../output.js';
 import { ProgressBar } from '../progress.js';
 
 /** Why a job goes; a job matching several is listed under the first. */
@@ -180,7 +181,7 @@ async function report(
     );
   }
   progress.finish();
-  for (const line of lines) process.stdout.write(`${line}\n`);
+  for (const line of lines) await print(`${line}\n`);
   const archived = tally.archived > 0 ? `, archive ${plural(tally.archived)}` : '';
   return {
     text: `dry run: would delete ${plural(tally.deleted)}${archived}${tally.reasons()} and free ${formatBytes(tally.bytes)}`,

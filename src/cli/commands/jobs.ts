@@ -4,6 +4,7 @@ import type { JobListFilter } from '../../store/types.js';
 import { ADMIN, withAdmin } from '../admin.js';
 import { type ConfigOptionValues, withConfigOptions } from '../config-options.js';
 import { jobJson, jobText, summaryJson, summaryTable } from '../format.js';
+import { print } from '../output.js';
 
 interface ListOptions extends ConfigOptionValues {
   phase?: Phase[];
@@ -64,22 +65,21 @@ export function registerJobs(program: Command): void {
       ...(options.last !== undefined ? { last: options.last } : {}),
     };
     await withAdmin(options, async (service) => {
-      const out = process.stdout;
       // Streamed: a store with a million jobs must not be read into memory first.
       if (options.json) {
         let first = true;
-        out.write('[');
+        await print('[');
         for await (const job of service.store.list(filter)) {
-          out.write(`${first ? '\n' : ',\n'}  ${JSON.stringify(summaryJson(job))}`);
+          await print(`${first ? '\n' : ',\n'}  ${JSON.stringify(summaryJson(job))}`);
           first = false;
         }
-        out.write(first ? ']\n' : '\n]\n');
+        await print(first ? ']\n' : '\n]\n');
         return;
       }
       const typeWidth = Math.max(12, ...service.jobTypes.all().map((t) => t.name.length));
       const table = summaryTable(typeWidth);
-      out.write(`${table.header}\n`);
-      for await (const job of service.store.list(filter)) out.write(`${table.row(job)}\n`);
+      await print(`${table.header}\n`);
+      for await (const job of service.store.list(filter)) await print(`${table.row(job)}\n`);
     });
   });
 
