@@ -382,6 +382,47 @@ if (skip) {
       }
     });
 
+    it('comes back after the database refused every connection for a while (as in a restart)', async () => {
+      const db = await testDatabase();
+      const schema = `uws_outage_${process.pid}`;
+      const watcher = await openStore(schema, { maxReconnectBackoffMs: 200, listenPingMs: 200 });
+      const writer = await openStore(schema);
+      let resyncs = 0;
+      const seen: JobChange[] = [];
+      watcher.watch((c) => seen.push(c));
+      watcher.onResync(() => {
+        resyncs += 1;
+      });
+      try {
+        await writer.create(newJob('before-outage', { phase: 'QUEUED' }));
+        await eventually(() => seen.some((c) => c.jobId === 'before-outage'), 5000);
+        await admin(`ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS false`);
+        try {
+          await admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [db.name]);
+          await eventually(() => !watcher.changeFeed.connected, 5000);
+          await assert.rejects(writer.get('before-outage'), 'the database is down for everyone');
+          await new Promise((r) => setTimeout(r, 600)); // a few failed reconnect attempts
+          assert.equal(watcher.changeFeed.connected, false);
+        } finally {
+          await admin(`ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS true`);
+        }
+        await eventually(() => watcher.changeFeed.connected && resyncs >= 1, 10_000);
+        // Both pools recover by themselves: dead connections were dropped, new ones opened.
+        assert.equal((await writer.get('before-outage'))?.phase, 'QUEUED');
+        await writer.update('before-outage', {}, { phase: 'ABORTED' });
+        await eventually(
+          () =>
+            seen.some((c) => c.jobId === 'before-outage' && c.phase === 'ABORTED' && c.kind === 'updated'),
+          5000,
+        );
+        assert.equal((await watcher.get('before-outage'))?.phase, 'ABORTED');
+      } finally {
+        await watcher.close();
+        await writer.close();
+        await dropSchema(schema);
+      }
+    });
+
     it('reads notification payloads from the right, so job ids may hold spaces', () => {
       assert.deepEqual(parsePayload('a b 7 QUEUED 3 updated'), {
         jobId: 'a b 7',
