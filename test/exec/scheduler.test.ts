@@ -1,25 +1,17 @@
 import assert from 'node:assert/strict';
 import { existsSync, utimesSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createUwsService, type UwsInstance } from '../../src/app.js';
-import type { Job } from '../../src/core/job.js';
+import type { UwsInstance } from '../../src/app.js';
 import { inProcessExecutor } from '../../src/exec/executors/in-process.js';
 import type { JobTypeDefinition } from '../../src/exec/job-type.js';
 import type { Caller } from '../../src/service.js';
-import { eventually, tempDir } from '../helpers/tmp.js';
-
-async function finalPhase(uws: UwsInstance, jobId: string): Promise<Job> {
-  return eventually(async () => {
-    const job = await uws.store.get(jobId);
-    return job && ['COMPLETED', 'ERROR', 'ABORTED'].includes(job.phase) ? job : null;
-  }, 30_000);
-}
+import { eventually } from '../helpers/tmp.js';
+import { endedJob as finalPhase, tempUws } from '../helpers/uws.js';
 
 describe('scheduler: run limits under a burst', () => {
-  const tmp = tempDir('sched-burst');
   let uws: UwsInstance;
+  let close: () => Promise<void>;
   let executing = 0;
   let maxSeen = 0;
   const perOwner = new Map<string, number>();
@@ -41,19 +33,13 @@ describe('scheduler: run limits under a burst', () => {
   };
 
   before(async () => {
-    uws = await createUwsService({
-      store: `sqlite:${join(tmp.dir, 'uws.db')}`,
-      workDir: join(tmp.dir, 'jobs'),
+    ({ uws, close } = await tempUws('sched-burst', {
       jobTypes: [burst],
       maxExecuting: 4,
       maxExecutingPerOwner: 2,
-    });
-    await uws.start();
+    }));
   });
-  after(async () => {
-    await uws.stop();
-    tmp.cleanup();
-  });
+  after(() => close());
 
   it('runs 200 queued jobs of 5 owners, never more than 4 at once nor 2 per owner, each exactly once', async () => {
     const owners = ['ann', 'bob', 'cyd', 'dee', 'eve'];
@@ -97,8 +83,8 @@ describe('scheduler: run limits under a burst', () => {
 });
 
 describe('scheduler: execution duration, abort and errors (in-process)', () => {
-  const tmp = tempDir('sched-limits');
   let uws: UwsInstance;
+  let close: () => Promise<void>;
   const anyone: Caller = { ownerId: null };
   const stubborn: JobTypeDefinition = {
     name: 'wait',
@@ -117,18 +103,12 @@ describe('scheduler: execution duration, abort and errors (in-process)', () => {
   };
 
   before(async () => {
-    uws = await createUwsService({
-      store: `sqlite:${join(tmp.dir, 'uws.db')}`,
-      workDir: join(tmp.dir, 'jobs'),
+    ({ uws, close } = await tempUws('sched-limits', {
       jobTypes: [stubborn, failing],
       maxExecuting: 1,
-    });
-    await uws.start();
+    }));
   });
-  after(async () => {
-    await uws.stop();
-    tmp.cleanup();
-  });
+  after(() => close());
 
   it('OBJ-20: a job over its executionDuration ends ABORTED, says why, keeps its results and frees the slot', async () => {
     const job = await uws.service.createJob({
@@ -197,23 +177,17 @@ describe('scheduler: execution duration, abort and errors (in-process)', () => {
 });
 
 describe('reaper', () => {
-  const tmp = tempDir('reaper');
   let uws: UwsInstance;
+  let close: () => Promise<void>;
   const anyone: Caller = { ownerId: null };
 
   before(async () => {
-    uws = await createUwsService({
-      store: `sqlite:${join(tmp.dir, 'uws.db')}`,
-      workDir: join(tmp.dir, 'jobs'),
+    ({ uws, close } = await tempUws('reaper', {
       builtins: true,
       maxExecuting: 2,
-    });
-    await uws.start();
+    }));
   });
-  after(async () => {
-    await uws.stop();
-    tmp.cleanup();
-  });
+  after(() => close());
 
   it('OBJ-22: a job is destroyed at its destruction time, by the timer, not the periodic sweep', async () => {
     const job = await uws.service.createJob({ jobType: 'sleep', caller: anyone, parameters: [] });
@@ -223,24 +197,18 @@ describe('reaper', () => {
 });
 
 describe('reaper: archive policy and orphaned directories', () => {
-  const tmp = tempDir('reaper-archive');
   let uws: UwsInstance;
+  let close: () => Promise<void>;
   const anyone: Caller = { ownerId: null };
 
   before(async () => {
-    uws = await createUwsService({
-      store: `sqlite:${join(tmp.dir, 'uws.db')}`,
-      workDir: join(tmp.dir, 'jobs'),
+    ({ uws, close } = await tempUws('reaper-archive', {
       builtins: true,
       maxExecuting: 2,
       destructionPolicy: 'archive',
-    });
-    await uws.start();
+    }));
   });
-  after(async () => {
-    await uws.stop();
-    tmp.cleanup();
-  });
+  after(() => close());
 
   it('OBJ-16: with the archive policy a job at its destruction time keeps its metadata as ARCHIVED, without results', async () => {
     const job = await uws.service.createJob({
