@@ -159,6 +159,20 @@ if (skip) {
       assert.equal((storeFromUrl('postgresql://u@h:5433/db') as PostgresJobStore).schema, 'uws');
     });
 
+    it('refuses a NUL character in a text column with a BadRequestError; in parameters it round-trips', async () => {
+      const store = await openStore();
+      try {
+        await assert.rejects(store.create(newJob('nul-run', { runId: 'a\u0000b' })), BadRequestError);
+        assert.equal(await store.get('nul-run'), null);
+        const parameters = [{ name: 'x', value: 'a\u0000b' }];
+        await store.create(newJob('nul-param', { parameters }));
+        assert.deepEqual((await store.get('nul-param'))?.parameters, parameters);
+      } finally {
+        await store.close();
+        await dropSchema(store.schema);
+      }
+    });
+
     it('keeps the first place and the last content when one batch names a result twice', async () => {
       const store = await openStore();
       try {

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { BadRequestError } from '../../core/errors.js';
 import type { Job, JobSummary } from '../../core/job.js';
 import { PHASES, type Phase } from '../../core/phases.js';
 import type {
@@ -57,6 +58,7 @@ export interface PostgresStoreOptions {
 }
 
 const DEFAULT_PAGE_SIZE = 500;
+const MAX_NAMED_STATEMENTS = 256;
 const ID_PAGE_SIZE = 1000;
 
 /** int8 (bigint) columns hold epoch milliseconds and counts, all well within 2^53. */
@@ -333,8 +335,11 @@ export class PostgresJobStore implements JobStore {
   /** Runs a statement on the pool as a named (prepared) statement. */
   async #query<R extends object>(text: string, values: readonly SqlValue[]): Promise<R[]> {
     const pool = this.#open();
-    const result = await pool.query<R>({ name: this.#nameOf(text), text, values: values as unknown[] });
-    return result.rows;
+    try {
+      return (await pool.query<R>(this.#statement(text, values))).rows;
+    } catch (err) {
+      throw storeError(err);
+    }
   }
 
   #run<R extends object>(sql: Sql): Promise<R[]> {
@@ -346,8 +351,11 @@ export class PostgresJobStore implements JobStore {
     text: string,
     values: readonly SqlValue[],
   ): Promise<R[]> {
-    const result = await client.query<R>({ name: this.#nameOf(text), text, values: values as unknown[] });
-    return result.rows;
+    try {
+      return (await client.query<R>(this.#statement(text, values))).rows;
+    } catch (err) {
+      throw storeError(err);
+    }
   }
 
   async #transaction<T>(fn: (client: pg.PoolClient) => Promise<T | null>): Promise<T | null> {
@@ -368,13 +376,19 @@ export class PostgresJobStore implements JobStore {
     }
   }
 
-  #nameOf(text: string): string {
+  /**
+   * Statements are prepared once per pooled connection under a name kept per SQL
+   * text. The texts that vary (list filters, patch shapes) come in a bounded number
+   * of shapes in practice; past MAX_NAMED_STATEMENTS, new shapes run unnamed so that
+   * no odd caller can grow every connection's prepared statements without end.
+   */
+  #statement(text: string, values: readonly SqlValue[]): pg.QueryConfig {
     let name = this.#statementNames.get(text);
-    if (!name) {
+    if (!name && this.#statementNames.size < MAX_NAMED_STATEMENTS) {
       name = `uws_${this.#statementNames.size}`;
       this.#statementNames.set(text, name);
     }
-    return name;
+    return { ...(name ? { name } : {}), text, values: values as unknown[] };
   }
 
   #open(): pg.Pool {
@@ -406,6 +420,18 @@ export class PostgresJobStore implements JobStore {
       }
     }
   }
+}
+
+/**
+ * PostgreSQL text cannot hold NUL characters (SQLite's can): a value with one is the
+ * caller's bad input, not a server fault.
+ */
+function storeError(err: unknown): unknown {
+  const code = (err as { code?: string }).code;
+  if (code === '22021' || code === '22P05') {
+    return new BadRequestError(`a value cannot be stored: ${(err as Error).message}`);
+  }
+  return err;
 }
 
 /** Limits are integers in SQL; Infinity (no limit) and huge values become int4's maximum. */
