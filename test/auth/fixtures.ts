@@ -72,7 +72,7 @@ export async function authWorld(dir: string): Promise<AuthWorld> {
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(sub)
         .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
+        .setAudience((claims['aud'] as string | undefined) ?? AUDIENCE)
         .setIssuedAt()
         .setExpirationTime(expires)
         .sign(hs),
