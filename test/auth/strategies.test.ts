@@ -68,7 +68,7 @@ describe('owner identification over HTTP', () => {
   });
 
   it('an unknown Authorization scheme or none at all is the anonymous owner (allowAnonymous)', async () => {
-    for (const headers of [{}, { authorization: 'Negotiate abc' }]) {
+    for (const headers of [{}, { authorization: 'Negotiate abc' }] as Record<string, string>[]) {
       const res = await fetch(`${server.url}/sleep/async`, {
         method: 'POST',
         headers,
