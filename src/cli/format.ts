@@ -72,7 +72,11 @@ export function summaryTable(typeWidth: number): { header: string; row: (job: Jo
 }
 
 /** A job for people: one property per line, then parameters, results and the error. */
-export function jobText(job: Job, resultPath: (fileName: string) => string | null): string {
+export function jobText(
+  job: Job,
+  resultPath: (fileName: string) => string | null,
+  errorDetail: string | null = null,
+): string {
   const lines: string[] = [];
   const field = (name: string, value: string | number | null) =>
     lines.push(`${`${name}:`.padEnd(19)} ${value === null || value === '' ? '-' : value}`);
@@ -103,6 +107,10 @@ export function jobText(job: Job, resultPath: (fileName: string) => string | nul
   if (job.jobInfo) {
     lines.push('jobInfo:');
     for (const [k, v] of Object.entries(job.jobInfo)) lines.push(`  ${k} = ${v}`);
+  }
+  if (errorDetail) {
+    lines.push('error detail:');
+    for (const line of errorDetail.trimEnd().split('\n')) lines.push(`  ${line}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -36,6 +36,8 @@ class Site {
       ownerId?: string;
       jobType?: string;
       runId?: string;
+      /** An error summary and the long text behind /error. */
+      error?: { message: string; detail: string };
     } = {},
   ): Promise<string> {
     const jobId = newJobId();
@@ -70,6 +72,17 @@ class Site {
           },
         );
         assert.ok(done.ok);
+      }
+      if (options.error) {
+        const failed = await store.update(
+          jobId,
+          {},
+          {
+            errorSummary: { type: 'fatal', message: options.error.message, hasDetail: true },
+            errorDetail: options.error.detail,
+          },
+        );
+        assert.ok(failed.ok);
       }
       return jobId;
     } finally {
@@ -106,7 +119,10 @@ describe('ivoa-uws jobs', () => {
     ids.pending = await site.job('PENDING', { ownerId: 'alice', runId: 'first-try' });
     ids.executing = await site.job('EXECUTING', { ownerId: 'bob' });
     ids.completed = await site.job('COMPLETED', { bytes: 1000, jobType: 'catalogue' });
-    ids.error = await site.job('ERROR', { ownerId: 'alice' });
+    ids.error = await site.job('ERROR', {
+      ownerId: 'alice',
+      error: { message: 'command exited with code 3', detail: 'line one\nline two' },
+    });
     ids.archived = await site.job('ARCHIVED');
   });
   after(() => site.remove());
@@ -184,6 +200,24 @@ describe('ivoa-uws jobs', () => {
     assert.equal(missing.stderr, 'ivoa-uws: there is no job NoSuchJob\n');
   });
 
+  it('show: the error summary and the detail behind /error', async () => {
+    const [text, json] = await Promise.all([
+      site.cli('jobs', 'show', ids.error!),
+      site.cli('jobs', 'show', ids.error!, '--json'),
+    ]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^error: +fatal: command exited with code 3$/m);
+    assert.match(text.stdout, /\nerror detail:\n {2}line one\n {2}line two\n$/);
+    assert.equal(json.code, 0, json.stderr);
+    const job = JSON.parse(json.stdout);
+    assert.deepEqual(job.errorSummary, {
+      type: 'fatal',
+      message: 'command exited with code 3',
+      hasDetail: true,
+    });
+    assert.equal(job.errorDetail, 'line one\nline two');
+  });
+
   it('abort: an EXECUTING job ends ABORTED; an ended job is left alone', async () => {
     const aborted = await site.cli('jobs', 'abort', ids.executing!);
     assert.equal(aborted.code, 0, aborted.stderr);
@@ -254,6 +288,7 @@ describe('ivoa-uws cleanup', () => {
     assert.equal(out.length, 2, run.stdout);
     assert.match(out[0]!, new RegExp(`^delete +${ids.expired} +COMPLETED +expired +4\\.0 KiB$`));
     assert.equal(out[1], 'dry run: would delete 1 job (1 expired) and free 4.0 KiB');
+    assert.equal(run.stderr, '', 'no progress bar when stderr is not a terminal');
     assert.deepEqual(await existing(), allIds());
     assert.ok(site.hasDir(ids.expired!));
   });
@@ -370,5 +405,55 @@ describe('ivoa-uws jobs list | head', () => {
     child.stdout.destroy();
     assert.equal(await exited, 0, stderr);
     assert.equal(stderr, '');
+  });
+});
+
+describe('ivoa-uws cleanup on a terminal', () => {
+  const site = new Site();
+  after(() => site.remove());
+
+  it('draws a progress bar on long runs', async (t) => {
+    const script = ['/usr/bin/script', '/bin/script'].find((p) => fs.existsSync(p));
+    if (!script) {
+      t.skip('util-linux script(1) is not installed: no pseudo-terminal to run the CLI on');
+      return;
+    }
+    const store = await openStore(site.storeUrl);
+    try {
+      for (let i = 0; i < 60; i++) {
+        await store.create({
+          jobId: newJobId(),
+          jobType: 'sleep',
+          runId: null,
+          ownerId: null,
+          phase: 'COMPLETED',
+          quote: null,
+          creationTime: site.now - i,
+          executionDuration: 60,
+          destruction: site.now - 1000,
+          parameters: [],
+          jobInfo: null,
+        });
+      }
+    } finally {
+      await store.close();
+    }
+    const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
+    const command = [process.execPath, '--import', import.meta.resolve('tsx'), mainScript]
+      .concat(['cleanup', '--dry-run', '--store', site.storeUrl])
+      .map(quote)
+      .join(' ');
+    // script(1) runs the command on a pseudo-terminal and copies what it shows to stdout.
+    const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(script, ['-qec', command, '/dev/null'], { cwd: site.dir, env: cleanEnv() });
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    assert.equal(run.code, 0, run.out);
+    assert.match(run.out, /measuring \[#+\] 60\/60/);
+    assert.match(run.out, /dry run: would delete 60 jobs \(60 expired\) and free 0 B/);
   });
 });

@@ -93,19 +93,20 @@ export function registerJobs(program: Command): void {
   ).action(async (jobId: string, options: ConfigOptionValues & { json?: boolean }) => {
     await withAdmin(options, async (service) => {
       const job = await service.getJob(jobId, ADMIN);
+      // The long text behind /error (a log tail, a stack): what an operator looks for first.
+      const errorDetail = job.errorSummary?.hasDetail ? await service.store.getErrorDetail(job.jobId) : null;
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(jobJson(job), null, 2)}\n`);
+        await print(`${JSON.stringify({ ...jobJson(job), errorDetail }, null, 2)}\n`);
         return;
       }
-      process.stdout.write(
-        jobText(job, (fileName) => {
-          try {
-            return service.files.filePath(job.jobId, fileName);
-          } catch {
-            return null;
-          }
-        }),
-      );
+      const resultPath = (fileName: string) => {
+        try {
+          return service.files.filePath(job.jobId, fileName);
+        } catch {
+          return null;
+        }
+      };
+      await print(jobText(job, resultPath, errorDetail));
     });
   });
 
