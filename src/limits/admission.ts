@@ -7,6 +7,8 @@ import { DEFAULT_LIMITS, type LimitSettings } from './settings.js';
 
 /** How long an owner's storage total is reused before it is summed again. */
 const USAGE_TTL_MS = 10_000;
+/** Owners with fewer jobs are summed afresh each time: cheap, and exact. */
+const CACHE_FROM_JOBS = 50;
 
 /**
  * The service's admission checks: request sizes and counts, active jobs per
@@ -95,21 +97,29 @@ export class OwnerAdmission implements Admission {
     }
   }
 
-  /** Sum of result and upload sizes over the owner's jobs, reused for a few seconds. */
+  /**
+   * Sum of result and upload sizes over the owner's jobs. For an owner with
+   * many jobs the sum is reused for a few seconds (it reads every job), which
+   * lets a burst of creations overshoot the quota by what those jobs store.
+   */
   async storedBytes(ownerId: string | null): Promise<number> {
     const key = ownerId ?? '';
     const now = this.now();
     const cached = this.usage.get(key);
     if (cached && now - cached.at < USAGE_TTL_MS) return cached.bytes;
     let bytes = 0;
+    let jobs = 0;
     for await (const summary of this.store.list({ ownerId })) {
       const job = await this.store.get(summary.jobId);
       if (!job) continue;
+      jobs++;
       for (const r of job.results) if (r.fileName) bytes += r.size ?? 0;
       for (const p of job.parameters) bytes += p.file?.size ?? 0;
     }
-    if (this.usage.size > 10_000) this.usage.clear();
-    this.usage.set(key, { bytes, at: now });
+    if (jobs >= CACHE_FROM_JOBS) {
+      if (this.usage.size > 10_000) this.usage.clear();
+      this.usage.set(key, { bytes, at: now });
+    }
     return bytes;
   }
 }
