@@ -82,7 +82,7 @@ describe('limits, each with its status and a message naming it', () => {
 
   it('413 past limits.maxParameters and limits.maxUploads; 400 past limits.maxValueLength', async () => {
     const before = await jobs();
-    const many = new URLSearchParams(Array.from({ length: 7 }, () => ['TAG', 'x']));
+    const many = new URLSearchParams(Array.from({ length: 7 }, (): [string, string] => ['TAG', 'x']));
     const tooMany = await send(`${server.url}/sleep/async`, {
       method: 'POST',
       headers: as('count'),
