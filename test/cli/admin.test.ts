@@ -27,6 +27,13 @@ class Site {
     return runCli([...args, '--store', this.storeUrl, '--work-dir', this.workDir], { cwd: this.dir });
   }
 
+  /** A config file in the site's folder. */
+  config(content: unknown): string {
+    const file = path.join(this.dir, 'uws.json');
+    fs.writeFileSync(file, JSON.stringify(content));
+    return file;
+  }
+
   async job(
     phase: Phase,
     options: {
@@ -353,6 +360,40 @@ describe('ivoa-uws cleanup', () => {
       fs.readdirSync(site.workDir).filter((n) => !n.startsWith('.')),
       [],
     );
+  });
+});
+
+describe('ivoa-uws cleanup under the archive policy', () => {
+  const site = new Site();
+  after(() => site.remove());
+
+  it('expired jobs are kept as ARCHIVED without their files; --all deletes them', async () => {
+    const expired = await site.job('COMPLETED', { destruction: site.now - 1000, bytes: 3000 });
+    const running = await site.job('EXECUTING', { destruction: site.now - 1000 });
+    const kept = await site.job('COMPLETED', { bytes: 10 });
+    const config = site.config({ destruction: { policy: 'archive' } });
+    const dry = await site.cli('cleanup', '--dry-run', '--config', config);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(
+      dry.stdout,
+      /dry run: would delete 0 jobs, archive 2 jobs \(2 expired\) and free 3\.0 KiB\n$/,
+    );
+    const run = await site.cli('cleanup', '--config', config);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'deleted 0 jobs, archived 2 jobs (2 expired), freed 3.0 KiB\n');
+    assert.equal(await site.phaseOf(expired), 'ARCHIVED');
+    assert.equal(await site.phaseOf(running), 'ARCHIVED');
+    assert.equal(await site.phaseOf(kept), 'COMPLETED');
+    assert.equal(site.hasDir(expired), false);
+    assert.equal(site.hasDir(kept), true);
+    const again = await site.cli('cleanup', '--dry-run', '--config', config);
+    assert.match(
+      again.stdout,
+      /^dry run: would delete 0 jobs and free 0 B\n$/,
+      'ARCHIVED jobs do not expire again',
+    );
+    const all = await site.cli('cleanup', '--all', '--config', config);
+    assert.equal(all.stdout, 'deleted 3 jobs, freed 110 B\n');
   });
 });
 
