@@ -44,6 +44,18 @@ describe('ivoa-uws config check', () => {
     assert.equal(run.stderr, '');
   });
 
+  it('warns of what this host lacks without failing', async () => {
+    const file = writeJson('elsewhere.json', {
+      jobTypes: [{ name: 'fit', command: ['/opt/nowhere/fit', '${WORKDIR}'] }],
+    });
+    const run = await runCli(['config', 'check', file]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stdout.trimEnd().split('\n'), [
+      `${file}: warning: jobTypes[0].command[0]: /opt/nowhere/fit: no such file`,
+      `${file}: valid (1 job type plus the built-in ones, store sqlite:./var/uws.db), 1 warning about this host`,
+    ]);
+  });
+
   it('names every bad key of a bad file, one per line, and exits 1', async () => {
     const file = writeJson('bad.json', {
       server: { prot: 8080, port: 'eighty' },

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { hostWarnings } from '../../config/host-checks.js';
 import { ConfigError, loadConfig } from '../../config/load.js';
+import { formatProblem } from '../../config/problems.js';
 import { type ConfigOptionValues, configFromOptions, withConfigOptions } from '../config-options.js';
 import { CliError, EXIT_FAILED } from '../errors.js';
 
@@ -19,9 +21,15 @@ export function registerConfig(program: Command): void {
       try {
         const checked = loadConfig({ file, env: {} });
         const types = checked.jobTypes.length;
+        const warnings = hostWarnings(checked);
+        for (const w of warnings) process.stdout.write(`${file}: warning: ${formatProblem(w)}\n`);
         summary = `${file}: valid (${types} job type${types === 1 ? '' : 's'}${
           checked.builtins ? ' plus the built-in ones' : ''
-        }, store ${checked.store.url})`;
+        }, store ${checked.store.url})${
+          warnings.length > 0
+            ? `, ${warnings.length} warning${warnings.length === 1 ? '' : 's'} about this host`
+            : ''
+        }`;
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         // One line per problem, compiler style, so that editors and grep can use them.
