@@ -1,3 +1,4 @@
+export { hostWarnings } from './host-checks.js';
 export {
   ConfigError,
   configProblems,

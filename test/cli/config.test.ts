@@ -134,6 +134,18 @@ describe('ivoa-uws config show', () => {
     assert.equal(config.jobTypes[0].name, 'grep');
   });
 
+  it('hides the password of the store URL unless asked', async () => {
+    const env = { IVOA_UWS_STORE: 'postgres://uws:s3cret@db.example.org:5432/uws' };
+    const [hidden, shown] = await Promise.all([
+      runCli(['config', 'show'], { env }),
+      runCli(['config', 'show', '--show-secrets'], { env }),
+    ]);
+    assert.equal(hidden.code, 0, hidden.stderr);
+    assert.equal(JSON.parse(hidden.stdout).store.url, 'postgres://uws:***@db.example.org:5432/uws');
+    assert.ok(!hidden.stdout.includes('s3cret'));
+    assert.equal(JSON.parse(shown.stdout).store.url, env.IVOA_UWS_STORE);
+  });
+
   it('finds the file through IVOA_UWS_CONFIG', async () => {
     const file = writeJson('from-env.json', { workDir: '/data/uws' });
     const run = await runCli(['config', 'show'], { env: { IVOA_UWS_CONFIG: file } });

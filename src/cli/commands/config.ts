@@ -47,7 +47,19 @@ export function registerConfig(program: Command): void {
       .command('show')
       .description('print the effective configuration as JSON: defaults < file < IVOA_UWS_* < options'),
     ['host', 'port', 'store', 'workDir', 'baseUrl'],
-  ).action((options: ConfigOptionValues) => {
-    process.stdout.write(`${JSON.stringify(configFromOptions(options), null, 2)}\n`);
-  });
+  )
+    .option('--show-secrets', 'print passwords in URLs instead of ***')
+    .action((options: ConfigOptionValues & { showSecrets?: boolean }) => {
+      const config = configFromOptions(options);
+      // The output ends up in terminals, tickets and CI logs; a database password should not.
+      const shown = options.showSecrets
+        ? config
+        : { ...config, store: { ...config.store, url: redactPassword(config.store.url) } };
+      process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+    });
+}
+
+/** `postgres://user:secret@host/db` -> `postgres://user:***@host/db`. */
+export function redactPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
 }
