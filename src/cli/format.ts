@@ -114,3 +114,8 @@ export function jobText(
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** `postgres://user:secret@host/db` -> `postgres://user:***@host/db`: output ends up in logs and tickets. */
+export function redactPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
+}

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { diskUsage } from '../../src/cli/disk-usage.js';
 import { parseDuration } from '../../src/cli/duration.js';
-import { formatBytes } from '../../src/cli/format.js';
+import { formatBytes, redactPassword } from '../../src/cli/format.js';
 
 describe('parseDuration', () => {
   it('reads plain seconds, units and combinations', () => {
@@ -58,5 +58,15 @@ describe('diskUsage', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('redactPassword', () => {
+  it('hides the password of a URL and leaves everything else alone', () => {
+    assert.equal(redactPassword('postgres://uws:s3cr:et@db:5432/uws'), 'postgres://uws:***@db:5432/uws');
+    assert.equal(redactPassword('postgresql://:only-password@db/uws'), 'postgresql://:***@db/uws');
+    assert.equal(redactPassword('postgres://uws@db/uws'), 'postgres://uws@db/uws');
+    assert.equal(redactPassword('sqlite:./var/uws.db'), 'sqlite:./var/uws.db');
+    assert.equal(redactPassword('/data/a:b@c.db'), '/data/a:b@c.db');
   });
 });

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../../config/load.js';
 import { formatProblem } from '../../config/problems.js';
 import { type ConfigOptionValues, configFromOptions, withConfigOptions } from '../config-options.js';
 import { CliError, EXIT_FAILED } from '../errors.js';
+import { redactPassword } from '../format.js';
 
 export function registerConfig(program: Command): void {
   const config = program
@@ -25,7 +26,7 @@ export function registerConfig(program: Command): void {
         for (const w of warnings) process.stdout.write(`${file}: warning: ${formatProblem(w)}\n`);
         summary = `${file}: valid (${types} job type${types === 1 ? '' : 's'}${
           checked.builtins ? ' plus the built-in ones' : ''
-        }, store ${checked.store.url})${
+        }, store ${redactPassword(checked.store.url)})${
           warnings.length > 0
             ? `, ${warnings.length} warning${warnings.length === 1 ? '' : 's'} about this host`
             : ''
@@ -57,9 +58,4 @@ export function registerConfig(program: Command): void {
         : { ...config, store: { ...config.store, url: redactPassword(config.store.url) } };
       process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
     });
-}
-
-/** `postgres://user:secret@host/db` -> `postgres://user:***@host/db`. */
-export function redactPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
 }

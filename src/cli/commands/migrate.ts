@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { openStore } from '../../store/index.js';
 import { type ConfigOptionValues, configFromOptions, withConfigOptions } from '../config-options.js';
 import { atStartup } from '../errors.js';
+import { redactPassword } from '../format.js';
 
 export function registerMigrate(program: Command): void {
   const migrate = program
@@ -12,6 +13,8 @@ export function registerMigrate(program: Command): void {
     // openStore runs the migrations (in one transaction per step, safe against a concurrent start).
     const store = await atStartup(() => openStore(config.store.url));
     await store.close();
-    process.stdout.write(`ivoa-uws: the ${store.kind} store ${config.store.url} is up to date\n`);
+    process.stdout.write(
+      `ivoa-uws: the ${store.kind} store ${redactPassword(config.store.url)} is up to date\n`,
+    );
   });
 }
