@@ -163,11 +163,12 @@ export const UWS_CSS = `:root {
   --line: #d0d7de;
   --accent: #0b5cad;
   --danger: #b42318;
+  --ok: #1a7f37;
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   line-height: 1.5;
 }
 @media (prefers-color-scheme: dark) {
-  :root { --fg: #e6edf3; --bg: #0d1117; --muted: #9da7b3; --line: #30363d; --accent: #58a6ff; --danger: #ff7b72; }
+  :root { --fg: #e6edf3; --bg: #0d1117; --muted: #9da7b3; --line: #30363d; --accent: #58a6ff; --danger: #ff7b72; --ok: #3fb950; }
 }
 body { margin: 0; color: var(--fg); background: var(--bg); }
 header, main, footer { max-width: 62rem; margin: 0 auto; padding: 0 1rem; }
@@ -189,6 +190,10 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
 dt { font-weight: 600; }
 dd { margin: 0; overflow-wrap: anywhere; }
 .phase { display: inline-block; padding: 0 .5rem; border-radius: .25rem; border: 1px solid var(--line); font-weight: 700; }
+main[data-phase="QUEUED"] .phase, main[data-phase="EXECUTING"] .phase { border-color: var(--accent); color: var(--accent); }
+main[data-phase="COMPLETED"] .phase { border-color: var(--ok); color: var(--ok); }
+main[data-phase="ERROR"] .phase, main[data-phase="ABORTED"] .phase { border-color: var(--danger); color: var(--danger); }
+#destruction-input { width: 17em; }
 .hint { color: var(--muted); font-size: .875rem; }
 .actions { display: flex; flex-wrap: wrap; gap: .75rem; align-items: flex-end; }
 .actions form { margin: 0; }
@@ -206,6 +211,10 @@ fieldset.phases label { display: inline-block; margin-right: .75rem; white-space
 [hidden] { display: none !important; }
 `;
 
+/** A small icon, so that browsers do not ask for /favicon.ico (a 404 in every page's console). */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0b5cad"/><path d="M4 4v5a4 4 0 0 0 8 0V4" fill="none" stroke="#fff" stroke-width="2"/></svg>
+`;
+
 function versioned(content: string): string {
   return createHash('sha256').update(content).digest('hex').slice(0, 12);
 }
@@ -216,6 +225,7 @@ export const STATIC_FILES: Readonly<
 > = {
   'uws.js': { body: UWS_JS, type: 'text/javascript; charset=utf-8', version: versioned(UWS_JS) },
   'uws.css': { body: UWS_CSS, type: 'text/css; charset=utf-8', version: versioned(UWS_CSS) },
+  'favicon.svg': { body: FAVICON_SVG, type: 'image/svg+xml', version: versioned(FAVICON_SVG) },
 };
 
 /** The URL of a static file with its content version, so that a year-long cache is safe. */

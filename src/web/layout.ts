@@ -26,6 +26,7 @@ export function page(shell: PageShell): string {
 <meta name="viewport" content="width=device-width, initial-scale=1" />
 <title>${shell.title}</title>
 <link rel="stylesheet" href="${staticUrl(shell.rootUrl, 'uws.css')}" />
+<link rel="icon" type="image/svg+xml" href="${staticUrl(shell.rootUrl, 'favicon.svg')}" />
 <script src="${staticUrl(shell.rootUrl, 'uws.js')}" defer="defer"></script>
 </head>
 <body>
