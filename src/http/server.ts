@@ -15,6 +15,7 @@ import type { Job } from '../core/job.js';
 import { ACTIVE_PHASES, isPhase, type Phase } from '../core/phases.js';
 import { formatOptionalInstant, parseInstant } from '../core/time.js';
 import type { JobType } from '../exec/job-type.js';
+import { answerFrameworkError } from '../security/headers.js';
 import { ANONYMOUS, type Caller, type StagedFile, type UwsService } from '../service.js';
 import { discoveryDocument, discoveryHtml } from './discovery.js';
 import { handleError, sendError, TEXT_MEDIA_TYPE } from './errors.js';
@@ -123,6 +124,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     trustProxy: options.trustProxy ?? false,
     routerOptions: { maxParamLength: 1000 },
+    // A URL Fastify cannot decode is refused before any hook: answer it like every other error.
+    frameworkErrors: (
+      err: { code?: string; statusCode?: number },
+      _request: FastifyRequest,
+      reply: FastifyReply,
+    ) => answerFrameworkError(err, reply),
   };
   const app: FastifyInstance = options.loggerInstance
     ? Fastify({ ...common, loggerInstance: options.loggerInstance })

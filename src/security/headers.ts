@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /** Sent with every response: no MIME sniffing, no referrer leaking job URLs, no framing. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -9,19 +9,56 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /**
- * The discovery page has forms that post to the service and nothing else: no
- * scripts, styles or images of its own. Everything else this service sends is
- * data (XML, JSON, text, results) that a browser must never run as a page.
+ * HTML pages (discovery, the web pages) may load their own stylesheet and
+ * script and post forms to this service, nothing inline and nothing from
+ * elsewhere. Everything else this service sends is data (XML, JSON, text,
+ * results) that a browser must never run as a page.
  */
-export const HTML_CSP = "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+export const HTML_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 export const DATA_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox";
+
+/** Sets the security headers on one reply; the CSP follows its Content-Type unless the route set its own. */
+export function applySecurityHeaders(reply: FastifyReply): void {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+  // A route that sets its own (stricter) policy keeps it.
+  if (!reply.hasHeader('content-security-policy')) {
+    const type = String(reply.getHeader('content-type') ?? '');
+    reply.header(
+      'Content-Security-Policy',
+      /^(text\/html|application\/xhtml\+xml)\b/i.test(type) ? HTML_CSP : DATA_CSP,
+    );
+  }
+}
 
 /** Adds the security headers to every response the app sends, errors and 404s included. */
 export function installSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (_request, reply, payload) => {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
-    const type = String(reply.getHeader('content-type') ?? '');
-    reply.header('Content-Security-Policy', /^text\/html\b/i.test(type) ? HTML_CSP : DATA_CSP);
+    applySecurityHeaders(reply);
     return payload;
   });
+}
+
+/**
+ * Fastify answers a request it cannot route (a URL whose percent-escapes are
+ * not UTF-8) before any hook runs, with a JSON body of its own. This gives it
+ * the service's form instead: text/plain, a message that says what was wrong,
+ * the security headers. For Fastify's `frameworkErrors` option.
+ */
+export function answerFrameworkError(
+  err: { readonly code?: string; readonly statusCode?: number },
+  reply: FastifyReply,
+): void {
+  const status =
+    typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500
+      ? err.statusCode
+      : 400;
+  reply.code(status).type('text/plain; charset=utf-8');
+  applySecurityHeaders(reply);
+  reply.send(
+    err.code === 'FST_ERR_BAD_URL'
+      ? 'the URL is not valid: it has a percent-escape that does not decode to UTF-8\n'
+      : 'the request cannot be routed\n',
+  );
 }
