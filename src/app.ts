@@ -189,8 +189,9 @@ export function optionsFromConfig(config: UwsConfig, log: Logger, runJobs: boole
   };
 }
 
-export function createLogger(config: UwsConfig): Logger {
-  return pino({ level: config.log.level, base: { node: config.nodeId } });
+export function createLogger(config: UwsConfig, toStderr = false): Logger {
+  const options = { level: config.log.level, base: { node: config.nodeId } };
+  return toStderr ? pino(options, pino.destination(2)) : pino(options);
 }
 
 /** `ivoa-uws serve`: HTTP plus (by default) the scheduler in one process. */
@@ -260,7 +261,8 @@ export async function startWorker(config: UwsConfig): Promise<{ uws: UwsInstance
 
 /** The facade on the configured store, for the admin CLI: runs nothing, reaps nothing. */
 export async function openAdmin(config: UwsConfig): Promise<{ service: UwsService; close(): Promise<void> }> {
-  const log = createLogger({ ...config, log: { level: 'warn' } });
+  // Admin commands print their own output on stdout (e.g. JSON): logs go to stderr.
+  const log = createLogger({ ...config, log: { level: 'warn' } }, true);
   const uws = await createUwsService(optionsFromConfig(config, log, false));
   return { service: uws.service, close: () => uws.stop() };
 }
