@@ -5,16 +5,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FileReference, UploadReference } from '../core/parameters.js';
 import { commandExecutor } from '../exec/executors/command.js';
 import { inProcessExecutor } from '../exec/executors/in-process.js';
+import { threadExecutor } from '../exec/executors/thread.js';
 import type { JobTypeDefinition } from '../exec/job-type.js';
 import { VOTABLE_MEDIA_TYPE, VOTABLE_TAIL, votableHead, votableRow } from './votable.js';
 
 /**
  * The job types `ivoa-uws serve` offers out of the box, so that a new user can try
  * every part of UWS at once: a VOTable result for pyvo and TOPCAT, a Unix command,
- * an upload, and a job whose duration and failure are chosen by the caller.
+ * an upload, a job whose duration and failure are chosen by the caller, and a
+ * CPU-bound job in a worker thread.
  */
 export function builtinJobTypes(): JobTypeDefinition[] {
-  return [catalogue, sleeper, factor, checksum];
+  return [catalogue, sleeper, factor, checksum, primes];
 }
 
 /** Deterministic pseudo-random numbers (mulberry32), so a seed always gives the same table. */
@@ -106,6 +108,7 @@ const factor: JobTypeDefinition = {
   timePolicy: { executionDuration: { default: 60, max: 600 } },
   // The values arrive as separate argv entries ($1, $2): nothing a client sends is parsed by the shell.
   executor: commandExecutor({
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${...} are the command executor's placeholders
     command: ['sh', '-c', 'factor "$1" > "$2/result"', 'factor', '${NUMBER}', '${OUTDIR}'],
     resultMediaTypes: { result: 'text/plain' },
   }),
@@ -146,4 +149,25 @@ const checksum: JobTypeDefinition = {
     }
     await ctx.results.write('result', body + VOTABLE_TAIL, VOTABLE_MEDIA_TYPE);
   }),
+};
+
+// Under tsx this file is index.ts beside primes-worker.ts; once built, both are .js.
+const WORKER_EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+const primes: JobTypeDefinition = {
+  name: 'primes',
+  description:
+    'Counts the primes up to LIMIT in a worker thread (CPU-bound work that must not block the server).',
+  parameters: [
+    {
+      name: 'LIMIT',
+      type: 'integer',
+      default: '1000000',
+      min: 2,
+      max: 500_000_000,
+      description: 'upper bound',
+    },
+  ],
+  timePolicy: { executionDuration: { default: 60, max: 600 } },
+  executor: threadExecutor({ module: new URL(`./primes-worker${WORKER_EXTENSION}`, import.meta.url) }),
 };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, utimesSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { UwsInstance } from '../../src/app.js';
@@ -248,5 +248,50 @@ describe('reaper: archive policy and orphaned directories', () => {
     assert.equal(existsSync(uws.workDirs.path(orphan)), false);
     assert.equal(existsSync(uws.workDirs.path(young)), true);
     assert.equal(existsSync(uws.workDirs.path(owned.jobId)), true);
+  });
+});
+
+describe('built-in job types', () => {
+  let uws: UwsInstance;
+  let close: () => Promise<void>;
+  const anyone: Caller = { ownerId: null };
+  before(async () => {
+    ({ uws, close } = await tempUws('builtins', { builtins: true, maxExecuting: 2 }));
+  });
+  after(() => close());
+
+  const cases = [
+    { jobType: 'catalogue', parameters: [{ name: 'ROWS', value: '3' }], expect: /<TR><TD>3<\/TD>/ },
+    { jobType: 'factor', parameters: [{ name: 'NUMBER', value: '360' }], expect: /^360: 2 2 2 3 3 5$/m },
+    { jobType: 'primes', parameters: [{ name: 'LIMIT', value: '100' }], expect: /^25 primes/ },
+    { jobType: 'sleep', parameters: [{ name: 'DURATION', value: '0.05' }], expect: /^slept 0.05 s/ },
+  ];
+  for (const c of cases) {
+    it(`${c.jobType} completes with a result named "result"`, async () => {
+      const job = await uws.service.createJob({
+        jobType: c.jobType,
+        caller: anyone,
+        parameters: [...c.parameters, { name: 'PHASE', value: 'RUN' }],
+      });
+      const ended = await finalPhase(uws, job.jobId);
+      assert.equal(ended.phase, 'COMPLETED', JSON.stringify(ended.errorSummary));
+      const { path } = await uws.service.result(job.jobId, anyone, 'result');
+      assert.match(readFileSync(path!, 'utf8'), c.expect);
+    });
+  }
+
+  it('sleep with MESSAGE ends in ERROR with that message', async () => {
+    const job = await uws.service.createJob({
+      jobType: 'sleep',
+      caller: anyone,
+      parameters: [
+        { name: 'DURATION', value: '0' },
+        { name: 'MESSAGE', value: 'the dome is closed' },
+        { name: 'PHASE', value: 'RUN' },
+      ],
+    });
+    const ended = await finalPhase(uws, job.jobId);
+    assert.equal(ended.phase, 'ERROR');
+    assert.match(ended.errorSummary!.message, /the dome is closed/);
   });
 });
