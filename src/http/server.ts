@@ -15,7 +15,7 @@ import type { Job } from '../core/job.js';
 import { ACTIVE_PHASES, isPhase, type Phase } from '../core/phases.js';
 import { formatOptionalInstant, parseInstant } from '../core/time.js';
 import type { JobType } from '../exec/job-type.js';
-import { answerFrameworkError } from '../security/headers.js';
+import { answerClientError, answerFrameworkError } from '../security/headers.js';
 import { ANONYMOUS, type Caller, type StagedFile, type UwsService } from '../service.js';
 import { discoveryDocument, discoveryHtml } from './discovery.js';
 import { handleError, sendError, TEXT_MEDIA_TYPE } from './errors.js';
@@ -130,6 +130,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       _request: FastifyRequest,
       reply: FastifyReply,
     ) => answerFrameworkError(err, reply),
+    // So do requests Node's HTTP parser refuses (unknown methods, heads over 16 KiB...).
+    clientErrorHandler: answerClientError,
+    // Node would refuse a request without Host with a bare 400 of its own; the routes that need it say so.
+    http: { requireHostHeader: false },
   };
   const app: FastifyInstance = options.loggerInstance
     ? Fastify({ ...common, loggerInstance: options.loggerInstance })

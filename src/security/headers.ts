@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /** Sent with every response: no MIME sniffing, no referrer leaking job URLs, no framing. */
@@ -61,4 +63,33 @@ export function answerFrameworkError(
       ? 'the URL is not valid: it has a percent-escape that does not decode to UTF-8\n'
       : 'the request cannot be routed\n',
   );
+}
+
+/**
+ * Node's HTTP parser refuses malformed requests (unknown methods, bad
+ * characters, heads over 16 KiB, smuggling attempts) before Fastify sees
+ * them. Answers them as Fastify's default does, but in the service's form:
+ * text/plain and the security headers. For Fastify's `clientErrorHandler` option.
+ */
+export function answerClientError(err: Error & { readonly code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'the request head is larger than this service accepts']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'the request took too long to arrive']
+        : [400, 'the request is not valid HTTP/1.1'];
+  const body = `${message}\n`;
+  const headers = {
+    ...SECURITY_HEADERS,
+    'Content-Security-Policy': DATA_CSP,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+  };
+  if (socket.writable) {
+    const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${lines.join('')}\r\n${body}`);
+  }
+  socket.destroy(err);
 }
