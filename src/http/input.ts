@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
-import { BadRequestError, PayloadTooLargeError } from '../core/errors.js';
+import { BadRequestError, PayloadTooLargeError, UwsError } from '../core/errors.js';
 import type { RawParameter, StagedFile } from '../service.js';
 
 /** Spools one uploaded file part to disk (WorkDirs.stageUpload in production, see workDirStager). */
@@ -97,7 +97,18 @@ export async function readInput(
     }
   } catch (err) {
     await Promise.all(files.map((f) => options.discard(f).catch(() => {})));
-    throw err;
+    throw asMultipartProblem(err);
   }
   return { parameters, files };
+}
+
+/**
+ * The multipart parser reports a broken body (cut short, a malformed part
+ * header, no boundary) as a plain Error: that is the client's fault, a 400
+ * naming what was wrong, not a fault of ours.
+ */
+function asMultipartProblem(err: unknown): unknown {
+  if (!(err instanceof Error) || 'statusCode' in err || err instanceof UwsError) return err;
+  if (!/multipart|part header|boundary/i.test(err.message)) return err;
+  return new BadRequestError(`the multipart body cannot be read: ${err.message.slice(0, 120)}`);
 }
