@@ -1,0 +1,189 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { Phase } from '../../src/core/phases.js';
+import { createResultWriter } from '../../src/results/result-files.js';
+import type { Caller } from '../../src/service.js';
+import { transitionJob } from '../../src/store/transition.js';
+import { type AuthWorld, authWorld, type Server, serve } from '../auth/fixtures.js';
+
+/** A string that must never appear in any answer: it is only in files outside every job's directory. */
+export const CANARY = 'uws-fuzz-canary-5e1f0c7a';
+/** A tag that may come back escaped, never as markup, in XML and HTML answers. */
+export const MARKUP = '<x-fuzz a="1">&amp;]]></x-fuzz>';
+
+export interface FuzzWorld {
+  readonly server: Server;
+  readonly port: number;
+  readonly root: string;
+  readonly workDir: string;
+  readonly auth: AuthWorld;
+  /** Fixture job ids by what they are. */
+  readonly jobs: Record<string, string>;
+  /** Store changes seen so far (the store's own change feed). */
+  changes(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * A real server (startServer: SQLite file, working directories, auth with
+ * Basic, bearer and proxy header, default limits but no creation rate) with
+ * fixture jobs in several phases and traps: a result and an upload that are
+ * symbolic links to a secret file, a job whose whole directory is a link to
+ * a folder outside, values full of XML special characters.
+ */
+export async function fuzzWorld(root: string): Promise<FuzzWorld> {
+  const outside = path.join(root, 'outside');
+  fs.mkdirSync(outside);
+  fs.writeFileSync(path.join(outside, 'SECRET.txt'), `${CANARY}\n`);
+  fs.writeFileSync(path.join(outside, 'result-result'), `${CANARY}\n`);
+  fs.writeFileSync(path.join(outside, 't'), `${CANARY}\n`);
+  const auth = await authWorld(root);
+  const workDir = path.join(root, 'work');
+  const server = await serve(root, {
+    auth: auth.auth,
+    wait: { maxSeconds: 1 },
+    uploads: { maxBytes: 256 * 1024, fetchTimeoutSeconds: 2 },
+    limits: { jobsPerMinute: 0 },
+    // FUZZ_LOG=error shows the service's own account of a failure.
+    log: { level: (process.env['FUZZ_LOG'] as 'error' | undefined) ?? 'silent' },
+  });
+  const { service, store, workDirs } = server.uws;
+  const anonymous: Caller = { ownerId: null };
+  const alice: Caller = { ownerId: 'alice' };
+  const bob: Caller = { ownerId: 'bob' };
+
+  const move = async (jobId: string, phases: Phase[], last: Parameters<typeof transitionJob>[5] = {}) => {
+    for (const [i, phase] of phases.entries()) {
+      const r = await transitionJob(
+        store,
+        jobId,
+        phase,
+        'server',
+        Date.now(),
+        i === phases.length - 1 ? last : {},
+      );
+      if (r.kind !== 'applied') throw new Error(`fixture ${jobId} -> ${phase}: ${r.kind}`);
+    }
+  };
+  const addResult = async (jobId: string, id: string, data: string) => {
+    const writer = createResultWriter(workDirs, jobId, async (result) => {
+      const job = await store.get(jobId);
+      const r = await store.update(jobId, { version: job!.version }, { addResults: [result] });
+      if (!r.ok) throw new Error('fixture result race');
+    });
+    await writer.write(id, data, 'text/plain');
+  };
+  const staged = async (partName: string, text: string) => {
+    const s = await workDirs.stageUpload(Readable.from([text]), 1 << 20);
+    return { partName, path: s.path, size: s.size, mediaType: 'text/plain' };
+  };
+
+  const pending = await service.createJob({
+    jobType: 'sleep',
+    caller: anonymous,
+    parameters: [
+      { name: 'DURATION', value: '3' },
+      { name: 'MESSAGE', value: MARKUP },
+      { name: 'RUNID', value: '<r&"\'>' },
+    ],
+  });
+  const queued = await service.createJob({
+    jobType: 'sleep',
+    caller: alice,
+    parameters: [{ name: 'PHASE', value: 'RUN' }],
+  });
+  // Completed, with a good result, a result that is a link to the secret, and an upload replaced by a link.
+  const done = await service.createJob({
+    jobType: 'checksum',
+    caller: anonymous,
+    parameters: [{ name: 'UPLOAD', value: 't,param:f' }],
+    files: [await staged('f', 'table data')],
+  });
+  await move(done.jobId, ['QUEUED', 'EXECUTING']);
+  await addResult(done.jobId, 'result', 'fine\n');
+  await addResult(done.jobId, 'evil', 'replaced by a link\n');
+  const doneDir = workDirs.path(done.jobId);
+  fs.rmSync(path.join(doneDir, 'result-evil'));
+  fs.symlinkSync(path.join(outside, 'SECRET.txt'), path.join(doneDir, 'result-evil'));
+  fs.rmSync(path.join(doneDir, 't'));
+  fs.symlinkSync(path.join(outside, 't'), path.join(doneDir, 't'));
+  fs.symlinkSync(path.join(outside, 'SECRET.txt'), path.join(doneDir, 'SECRET.txt'));
+  await move(done.jobId, ['COMPLETED']);
+  // Completed, whose whole directory became a link to a folder outside.
+  const linked = await service.createJob({
+    jobType: 'checksum',
+    caller: anonymous,
+    parameters: [{ name: 'UPLOAD', value: 't,param:f' }],
+    files: [await staged('f', 'other data')],
+  });
+  await move(linked.jobId, ['QUEUED', 'EXECUTING']);
+  await addResult(linked.jobId, 'result', 'fine\n');
+  await move(linked.jobId, ['COMPLETED']);
+  fs.rmSync(workDirs.path(linked.jobId), { recursive: true });
+  fs.symlinkSync(outside, workDirs.path(linked.jobId));
+  // Failed, with markup in its error.
+  const failed = await service.createJob({ jobType: 'sleep', caller: alice, parameters: [] });
+  await move(failed.jobId, ['QUEUED', 'EXECUTING', 'ERROR'], {
+    errorSummary: { type: 'fatal', message: `failed: ${MARKUP}`, hasDetail: true },
+    errorDetail: `detail ${MARKUP}`,
+  });
+  const bobs = await service.createJob({
+    jobType: 'catalogue',
+    caller: bob,
+    parameters: [{ name: 'ROWS', value: '3' }],
+  });
+
+  let changes = 0;
+  const unwatch = store.watch(() => {
+    changes++;
+  });
+  const address = server.http.server.address();
+  if (!address || typeof address === 'string') throw new Error('no address');
+  return {
+    server,
+    port: address.port,
+    root,
+    workDir,
+    auth,
+    jobs: {
+      pending: pending.jobId,
+      queued: queued.jobId,
+      done: done.jobId,
+      linked: linked.jobId,
+      failed: failed.jobId,
+      bobs: bobs.jobId,
+    },
+    changes: () => changes,
+    async close() {
+      unwatch();
+      await server.stop();
+    },
+  };
+}
+
+/**
+ * Every file and link under `root` (not following links) with its size and
+ * modification time, except the SQLite files (their bytes move on reads, WAL)
+ * and the staging folder itself (its time moves when a refused upload is
+ * spooled and removed; leftovers in it still show).
+ */
+export function fileSnapshot(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      const rel = path.relative(root, full);
+      if (/^jobs\.db/.test(rel)) continue;
+      const st = fs.lstatSync(full);
+      if (entry.isDirectory()) {
+        if (!rel.endsWith('.staging')) out.push(`${rel}/`);
+        walk(full);
+      } else {
+        out.push(`${rel} ${st.size} ${st.mtimeMs}`);
+      }
+    }
+  };
+  walk(root);
+  return out.sort();
+}
