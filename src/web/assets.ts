@@ -78,6 +78,7 @@ export const UWS_JS = `'use strict';
 
   function update(main, job) {
     main.setAttribute('data-phase', job.phase);
+    document.title = document.title.replace(/: [A-Z]+$/, ': ' + job.phase);
     setField('phase', job.phase);
     setField('startTime', job.startTime);
     setField('endTime', job.endTime);
