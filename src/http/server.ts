@@ -1,5 +1,3 @@
-import { constants } from 'node:fs';
-import fsp from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import multipart from '@fastify/multipart';
@@ -16,6 +14,7 @@ import { ACTIVE_PHASES, isPhase, type Phase } from '../core/phases.js';
 import { formatOptionalInstant, parseInstant } from '../core/time.js';
 import type { JobType } from '../exec/job-type.js';
 import { answerClientError, answerFrameworkError } from '../security/headers.js';
+import { openJobFile } from '../security/job-files.js';
 import { ANONYMOUS, type Caller, type StagedFile, type UwsService } from '../service.js';
 import { discoveryDocument, discoveryHtml } from './discovery.js';
 import { handleError, sendError, TEXT_MEDIA_TYPE } from './errors.js';
@@ -576,9 +575,6 @@ function parseWait(text: string): number {
   return Number(t);
 }
 
-const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
-const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
-
 /**
  * Streams a file of a job's directory with its Content-Type and Content-Length.
  * Links and anything but a regular file are not followed: those are 404s.
@@ -586,17 +582,10 @@ const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
 async function sendFile(reply: FastifyReply, path: string, mediaType: string): Promise<FastifyReply> {
   // HEAD needs the length only; do not read the file for nothing.
   const headOnly = reply.request.method === 'HEAD';
-  const handle = await fsp.open(path, constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((err: unknown) => {
-    const code = (err as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'ELOOP' || code === 'EMLINK' || code === 'ENOTDIR') {
-      throw new NotFoundError('the file is no longer there');
-    }
-    throw err;
-  });
+  // Neither the file nor the job's directory may be a link (a job could have planted one).
+  const { handle, size } = await openJobFile(path);
   try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw new NotFoundError('the file is no longer there');
-    reply.type(mediaType).header('Content-Length', String(st.size));
+    reply.type(mediaType).header('Content-Length', String(size));
     if (headOnly) {
       await handle.close();
       // An empty stream: Fastify's HEAD handling keeps the Content-Length set above.
