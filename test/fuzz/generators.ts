@@ -269,7 +269,11 @@ export function target(jobs: readonly (readonly [string, string])[]): fc.Arbitra
       ),
     },
   );
-  const file = fc.constantFrom(...FILE_NAMES);
+  // The names that exist (and the traps) half the time, hostile ones the other half.
+  const file = fc.oneof(
+    fc.constantFrom('result', 'evil', 't', 'UPLOAD', 'MESSAGE', 'DURATION', 'SECRET.txt'),
+    fc.constantFrom(...FILE_NAMES),
+  );
   const path = fc.oneof(
     fc.constant('/'),
     fc.tuple(type, fc.constantFrom(...LEAVES)).map(([t, l]) => `/${t}/${l}`),

@@ -74,6 +74,39 @@ describe(`hostile input: ${RUNS} requests, seed ${SEED}`, () => {
     }
   }
 
+  it('the traps: links to files and folders outside the job directories are never followed', async () => {
+    const { done, linked } = world.jobs;
+    const paths = [
+      `/checksum/async/${done}/results/evil`,
+      `/checksum/async/${done}/parameters/t`,
+      `/checksum/async/${done}/parameters/UPLOAD`,
+      `/checksum/async/${done}/parameters/SECRET.txt`,
+      `/checksum/async/${linked}/results/result`,
+      `/checksum/async/${linked}/parameters/t`,
+      `/checksum/async/${linked}/parameters/UPLOAD`,
+    ];
+    for (const p of paths) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await rawRequest(
+          world.port,
+          buildRequest(method, p, [['Host', Buffer.from('x')]], Buffer.alloc(0)),
+        );
+        assert.equal(res.status, 404, `${method} ${p}`);
+        assert.ok(!res.body.includes(CANARY), `${method} ${p}`);
+      }
+    }
+    const fine = await rawRequest(
+      world.port,
+      buildRequest(
+        'GET',
+        `/checksum/async/${done}/results/result`,
+        [['Host', Buffer.from('x')]],
+        Buffer.alloc(0),
+      ),
+    );
+    assert.equal(fine.body.toString(), 'fine\n');
+  });
+
   it('no 5xx, no crash, no state change from refused requests, no file outside a job directory read or written, markup escaped, security headers', async () => {
     const auth = [
       basic('alice').authorization!,
