@@ -4,7 +4,7 @@ import { registerJobLogContext } from './job-log.js';
 import { registerMetrics, type UwsMetrics } from './metrics.js';
 import { type OpenApiOptions, registerOpenApi } from './openapi.js';
 
-export { registerJobLogContext } from './job-log.js';
+export { logJobRuns, registerJobLogContext } from './job-log.js';
 export { type MetricsOptions, registerMetrics, UNMATCHED_ROUTE, UwsMetrics } from './metrics.js';
 export { type OpenApiOptions, openApiDocument, registerOpenApi } from './openapi.js';
 

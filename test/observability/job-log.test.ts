@@ -3,15 +3,16 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
+import { createUwsService } from '../../src/app.js';
 import { JobTypeRegistry } from '../../src/exec/job-type.js';
 import { createHttpServer } from '../../src/http/server.js';
 import { workDirStager } from '../../src/http/uploads.js';
-import { registerJobLogContext } from '../../src/observability/job-log.js';
+import { logJobRuns, registerJobLogContext } from '../../src/observability/job-log.js';
 import { WorkDirs } from '../../src/results/workdirs.js';
 import { UwsService } from '../../src/service.js';
 import { openStore } from '../../src/store/index.js';
 import type { JobStore } from '../../src/store/types.js';
-import { tempDir } from '../helpers/tmp.js';
+import { eventually, tempDir } from '../helpers/tmp.js';
 
 describe('request log lines about a job', () => {
   const tmp = tempDir('job-log');
@@ -89,5 +90,58 @@ describe('request log lines about a job', () => {
     const listLine = completed.find((l) => incoming.get(l['reqId']) === '/demo/async');
     assert.ok(listLine);
     assert.equal(listLine['jobId'], undefined);
+  });
+});
+
+describe('job run log lines', () => {
+  it('name the job, its type, how the run ended and how long it waited and ran', async () => {
+    const tmp = tempDir('job-run-log');
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const uws = await createUwsService({
+      store: `sqlite:${path.join(tmp.dir, 'jobs.db')}`,
+      workDir: path.join(tmp.dir, 'jobs'),
+      onJobFinished: logJobRuns(pino({ level: 'info' }, sink)),
+    });
+    try {
+      await uws.start();
+      const caller = { ownerId: 'alice' };
+      const ok = await uws.service.createJob({
+        jobType: 'catalogue',
+        caller,
+        parameters: [{ name: 'PHASE', value: 'RUN' }],
+      });
+      const failed = await uws.service.createJob({
+        jobType: 'sleep',
+        caller,
+        parameters: [
+          { name: 'DURATION', value: '0' },
+          { name: 'MESSAGE', value: 'no luck' },
+          { name: 'PHASE', value: 'RUN' },
+        ],
+      });
+      const ended = await eventually(() => {
+        const runs = lines.filter((l) => l['msg'] === 'job run ended');
+        return runs.length === 2 ? runs : null;
+      });
+      const byId = new Map(ended.map((l) => [l['jobId'], l]));
+      assert.equal(byId.get(ok.jobId)?.['outcome'], 'completed');
+      assert.equal(byId.get(ok.jobId)?.['jobType'], 'catalogue');
+      assert.equal(byId.get(ok.jobId)?.['ownerId'], 'alice');
+      assert.equal(byId.get(failed.jobId)?.['outcome'], 'error');
+      assert.equal(byId.get(failed.jobId)?.['error'], 'no luck');
+      for (const l of ended) {
+        assert.equal(typeof l['runMs'], 'number');
+        assert.ok((l['queuedMs'] as number) >= 0);
+      }
+    } finally {
+      await uws.stop();
+      tmp.cleanup();
+    }
   });
 });

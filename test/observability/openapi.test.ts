@@ -83,7 +83,7 @@ describe('/openapi.json', () => {
     assert.equal(typeof (doc['info'] as Json)['title'], 'string');
     const paths = doc['paths'] as Record<string, Json>;
     const types = server.uws.service.jobTypes.all().map((t) => t.name);
-    assert.deepEqual(types.sort(), ['catalogue', 'checksum', 'factor', 'sleep']);
+    for (const builtin of ['catalogue', 'checksum', 'factor', 'sleep']) assert.ok(types.includes(builtin));
     for (const type of types) {
       for (const p of uwsPaths(type)) assert.ok(paths[p], `missing ${p}`);
     }
@@ -113,7 +113,7 @@ describe('/openapi.json', () => {
         assert.deepEqual(declared.sort(), [...templated].sort(), `${method} ${p} path parameters`);
       }
     }
-    assert.ok(operations >= 4 * 20, `only ${operations} operations`);
+    assert.ok(operations >= 20 * server.uws.service.jobTypes.all().length, `only ${operations} operations`);
   });
 
   it("takes each job type's declared parameters as the creation form's fields", () => {
