@@ -245,8 +245,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     const jobUrl = (request: FastifyRequest, jobId: string) =>
       `${listUrl(request)}/${encodeURIComponent(jobId)}`;
     const jobIdOf = (request: FastifyRequest) => (request.params as { jobId: string }).jobId;
-    const caller = (request: FastifyRequest, reply: FastifyReply) =>
-      Promise.resolve(identify(request, reply));
+    // Every handler asks for the caller first: a Host no URL can be built from is refused
+    // there, before anything changes, not after (a created job answered with a 400).
+    const caller = (request: FastifyRequest, reply: FastifyReply) => {
+      rootUrl(request);
+      return Promise.resolve(identify(request, reply));
+    };
     const backToJob = (request: FastifyRequest, reply: FastifyReply, job: Job) =>
       redirect(reply, jobUrl(request, job.jobId));
     const readJob = async (request: FastifyRequest, reply: FastifyReply) =>
@@ -479,6 +483,14 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 
     // Sync facade (SYNC-1, SYNC-2): create and run, then wait at /sync/{id}.
     const startSync: Handler = async (request, reply) => {
+      // HEAD must not start a job, as GET would.
+      if (request.method === 'HEAD') {
+        return sendError(
+          reply.header('Allow', 'GET, POST, OPTIONS'),
+          405,
+          'HEAD would start a job here; use GET or POST',
+        );
+      }
       const who = await caller(request, reply);
       const { parameters, files } =
         request.method === 'POST'
