@@ -277,6 +277,9 @@ export function target(jobs: readonly (readonly [string, string])[]): fc.Arbitra
   const path = fc.oneof(
     fc.constant('/'),
     fc.tuple(type, fc.constantFrom(...LEAVES)).map(([t, l]) => `/${t}/${l}`),
+    // The job lists and the sync facade: where jobs are created.
+    { weight: 4, arbitrary: type.map((t) => `/${t}/async`) },
+    { weight: 1, arbitrary: type.map((t) => `/${t}/sync`) },
     { weight: 3, arbitrary: job.map(([t, i]) => `/${t}/async/${i}`) },
     {
       weight: 4,
