@@ -13,7 +13,7 @@ import { createHttpServer } from './http/server.js';
 import { workDirStager } from './http/uploads.js';
 import { OwnerAdmission } from './limits/admission.js';
 import type { LimitSettings } from './limits/settings.js';
-import { registerObservability, UwsMetrics } from './observability/index.js';
+import { logJobRuns, registerObservability, UwsMetrics } from './observability/index.js';
 import { createRemoteFetcher } from './results/fetch-upload.js';
 import { createResultWriter } from './results/result-files.js';
 import { WorkDirs } from './results/workdirs.js';
@@ -208,9 +208,13 @@ export async function startServer(
     maxWaitsPerOwner: config.limits.maxWaitsPerOwner,
   });
   const metrics = new UwsMetrics();
+  const logRun = logJobRuns(log);
   const uws = await createUwsService({
     ...optionsFromConfig(config, log, options.runJobs ?? true),
-    onJobFinished: metrics.jobFinished,
+    onJobFinished: (job, outcome, queuedMs, runMs) => {
+      metrics.jobFinished(job, outcome, queuedMs, runMs);
+      logRun(job, outcome, queuedMs, runMs);
+    },
   });
   const http = createHttpServer({
     service: uws.service,
@@ -253,7 +257,10 @@ export async function startServer(
 /** `ivoa-uws worker`: runs jobs from the shared store, serves no HTTP. */
 export async function startWorker(config: UwsConfig): Promise<{ uws: UwsInstance; stop(): Promise<void> }> {
   const log = createLogger(config);
-  const uws = await createUwsService(optionsFromConfig(config, log, true));
+  const uws = await createUwsService({
+    ...optionsFromConfig(config, log, true),
+    onJobFinished: logJobRuns(log),
+  });
   await uws.start();
   log.info({ store: redact(config.store.url), nodeId: config.nodeId }, 'ivoa-uws worker running');
   return { uws, stop: () => uws.stop(DRAIN_MS) };
