@@ -100,6 +100,11 @@ const uploadsSchema = z.strictObject({
   fetchTimeoutSeconds: positiveInt().default(30),
   /** Accept http(s) URLs as upload values and fetch them. */
   allowByReference: z.boolean().default(true),
+  /**
+   * Also fetch from loopback, private and link-local addresses and localhost
+   * names. Off: a client must not make the service fetch from its own network.
+   */
+  allowPrivateAddresses: z.boolean().default(false),
 });
 
 /** Per-request and per-owner limits (limits/settings.ts); 0 turns off those that say so. */

@@ -50,7 +50,13 @@ describe('defaults', () => {
       },
       wait: { maxSeconds: 60 },
       destruction: { policy: 'delete' },
-      uploads: { maxBytes: 100 * 1024 * 1024, maxFiles: 20, fetchTimeoutSeconds: 30, allowByReference: true },
+      uploads: {
+        maxBytes: 100 * 1024 * 1024,
+        maxFiles: 20,
+        fetchTimeoutSeconds: 30,
+        allowByReference: true,
+        allowPrivateAddresses: false,
+      },
       limits: {
         maxParameters: 100,
         maxValueLength: 50_000,

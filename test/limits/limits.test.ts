@@ -26,7 +26,7 @@ describe('limits, each with its status and a message naming it', () => {
     tmp = tempDir('limits');
     server = await serve(tmp.dir, {
       server: { host: '127.0.0.1', port: 0, bodyLimitBytes: 4096 },
-      uploads: { maxBytes: 1000, maxFiles: 5 },
+      uploads: { maxBytes: 1000, maxFiles: 5, allowPrivateAddresses: true },
       limits: {
         maxParameters: 6,
         maxValueLength: 100,
