@@ -54,6 +54,8 @@ interface Running {
   /** Results written but not yet stored: they go with the final transition, or a flush if the job runs on. */
   pending: JobResult[];
   flushTimer: NodeJS.Timeout | null;
+  /** A flush in flight: the final transition waits for it, or its results could be lost. */
+  flushing: Promise<void> | null;
 }
 
 const NOOP_LOG: SchedulerLogger = { info() {}, warn() {}, error() {} };
@@ -203,6 +205,7 @@ export class Scheduler {
       latest: job,
       pending: [],
       flushTimer: null,
+      flushing: null,
     };
     this.running.set(job.jobId, entry);
     if (job.executionDuration > 0) {
@@ -239,7 +242,9 @@ export class Scheduler {
         const record = async (result: JobResult) => {
           entry.pending = [...entry.pending.filter((r) => r.id !== result.id), result];
           if (!entry.flushTimer) {
-            entry.flushTimer = setTimeout(() => void this.flush(entry).catch(() => {}), this.resultFlushMs);
+            entry.flushTimer = setTimeout(() => {
+              entry.flushing = this.flush(entry).catch(() => {});
+            }, this.resultFlushMs);
           }
         };
         const parameters = withPaths(type.schema.decodeAll(job.parameters), job, workDir);
@@ -261,6 +266,9 @@ export class Scheduler {
     }
     if (entry.flushTimer) clearTimeout(entry.flushTimer);
     entry.flushTimer = null;
+    // A flush still in flight would otherwise race the final transition: if the final
+    // change committed first, the flush's lease guard failed and its results were lost.
+    await entry.flushing;
     await this.settle(entry, type, outcome);
     this.onFinished?.(job, outcome, started - job.creationTime, this.now() - started);
   }
