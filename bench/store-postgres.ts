@@ -185,6 +185,32 @@ async function main(): Promise<void> {
       }),
     );
     if (peak > LIMIT) throw new Error(`the global limit was exceeded: ${peak} > ${LIMIT}`);
+
+    // Cross-node change latency: node 0 commits a change, node 1's watch() hears it
+    // (NOTIFY in the committing transaction, delivered on node 1's LISTEN connection).
+    const rounds = 1000;
+    await store.create({ ...job(9 * jobs, null), jobId: 'latency-probe', phase: 'PENDING' });
+    const heard: number[] = [];
+    rows.push(
+      await timed('update on node A -> watch() on node B', rounds, async () => {
+        for (let i = 0; i < rounds; i++) {
+          const t = performance.now();
+          const arrived = new Promise<void>((resolve) => {
+            const stop = nodes[1]!.watch((change) => {
+              if (change.jobId === 'latency-probe' && change.version === i + 2) {
+                stop();
+                resolve();
+              }
+            });
+          });
+          await store.update('latency-probe', { version: i + 1 }, { runId: `round ${i}` });
+          await arrived;
+          heard.push(performance.now() - t);
+        }
+        heard.sort((a, b) => a - b);
+        return `commit to delivery p50 ${percentile(heard, 50).toFixed(2)} ms, p99 ${percentile(heard, 99).toFixed(2)} ms`;
+      }),
+    );
     await nodes[1]!.close();
     await store.close();
   } finally {
