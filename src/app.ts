@@ -17,6 +17,7 @@ import { logJobRuns, registerObservability, UwsMetrics } from './observability/i
 import { createRemoteFetcher } from './results/fetch-upload.js';
 import { createResultWriter } from './results/result-files.js';
 import { WorkDirs } from './results/workdirs.js';
+import { isPublicUrl } from './security/fetch-policy.js';
 import { createHttpGuard } from './security/http-guard.js';
 import { type RemoteFetcher, UwsService } from './service.js';
 import { openStore } from './store/index.js';
@@ -182,6 +183,7 @@ export function optionsFromConfig(config: UwsConfig, log: Logger, runJobs: boole
           fetchRemote: createRemoteFetcher(workDirs, {
             limitBytes: config.uploads.maxBytes,
             timeoutMs: config.uploads.fetchTimeoutSeconds * 1000,
+            ...(config.uploads.allowPrivateAddresses ? {} : { allowUrl: isPublicUrl }),
           }),
         }
       : {}),
