@@ -219,3 +219,30 @@ describe('limits, each with its status and a message naming it', () => {
     assert.equal(again.status, 200);
   });
 });
+
+describe('by-reference uploads from the service’s own network', () => {
+  it('are refused by default, naming the URL, and leave no job', async () => {
+    const dir = tempDir('limits-ssrf');
+    const server = await serve(dir.dir, {});
+    try {
+      for (const url of [
+        `${server.url}/sleep/capabilities`,
+        'http://169.254.169.254/latest/meta-data/',
+        'http://localhost:1/x',
+      ]) {
+        const res = await send(`${server.url}/checksum/async`, {
+          method: 'POST',
+          body: new URLSearchParams({ UPLOAD: `t,${url}` }),
+        });
+        assert.equal(res.status, 400, url);
+        assert.match(res.text, /parameter UPLOAD: fetching http:\/\/.* is not allowed by this service/, url);
+      }
+      let n = 0;
+      for await (const _ of server.uws.store.allJobIds()) n++;
+      assert.equal(n, 0);
+    } finally {
+      await server.stop();
+      dir.cleanup();
+    }
+  });
+});
