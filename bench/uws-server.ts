@@ -1,0 +1,204 @@
+/**
+ * The UWS under test, in its own process: createUwsService + createHttpServer on
+ * 127.0.0.1 (any free port), with a trivial in-process job type `noop` that writes
+ * a three-byte result. Controlled by bench/run.ts over IPC (bench/lib/child.ts).
+ *
+ * argv[2]: JSON { store, workDir, maxExecuting?, runJobs?, nodeId? }
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { performance } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+import { createUwsService } from '../src/app.js';
+import { inProcessExecutor } from '../src/exec/executors/in-process.js';
+import type { JobTypeDefinition } from '../src/exec/job-type.js';
+import { createHttpServer } from '../src/http/server.js';
+import { workDirStager } from '../src/http/uploads.js';
+import { ANONYMOUS } from '../src/service.js';
+import { openStore } from '../src/store/index.js';
+import type { JobStore, NewJob } from '../src/store/types.js';
+import { serveCommands } from './lib/child.js';
+
+interface Options {
+  readonly store: string;
+  readonly workDir: string;
+  readonly maxExecuting?: number;
+  readonly runJobs?: boolean;
+  readonly nodeId?: string;
+  /** Count and time every better-sqlite3 statement execution, by SQL text (profiling only). */
+  readonly sqlStats?: boolean;
+}
+
+const options = JSON.parse(process.argv[2] ?? '{}') as Options;
+
+const noop: JobTypeDefinition = {
+  name: 'noop',
+  description: 'does nothing but write the result "result" (ok)',
+  parameters: [{ name: 'N', type: 'integer', description: 'ignored' }],
+  executor: inProcessExecutor(async (ctx) => {
+    await ctx.results.write('result', 'ok\n', 'text/plain');
+  }),
+};
+
+/** Store calls by kind: every write method is one committed transaction (JobStore contract). */
+const counts = { commits: 0, reads: 0, byMethod: {} as Record<string, number> };
+const WRITES = new Set(['create', 'update', 'delete', 'claimNext', 'renewLeases']);
+
+function counting(store: JobStore): JobStore {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function' || typeof prop !== 'string') return value;
+      if (prop === 'init' || prop === 'close' || prop === 'watch') return value.bind(target);
+      return (...args: unknown[]) => {
+        counts.byMethod[prop] = (counts.byMethod[prop] ?? 0) + 1;
+        if (WRITES.has(prop)) counts.commits++;
+        else counts.reads++;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+/** Per SQL text: executions and milliseconds spent in them (better-sqlite3 runs them synchronously). */
+const sqlStats = new Map<string, { calls: number; ms: number }>();
+
+if (options.sqlStats) {
+  const probe = new Database(':memory:');
+  const statementProto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<string, unknown>;
+  probe.close();
+  for (const method of ['get', 'run', 'all', 'iterate']) {
+    const original = statementProto[method] as (this: { source: string }, ...a: unknown[]) => unknown;
+    statementProto[method] = function (this: { source: string }, ...args: unknown[]) {
+      const t = performance.now();
+      try {
+        return original.apply(this, args);
+      } finally {
+        const key = this.source.replace(/\s+/g, ' ').trim();
+        const entry = sqlStats.get(key) ?? { calls: 0, ms: 0 };
+        entry.calls++;
+        entry.ms += performance.now() - t;
+        sqlStats.set(key, entry);
+      }
+    };
+  }
+}
+
+const raw = await openStore(options.store);
+const uws = await createUwsService({
+  store: counting(raw),
+  workDir: options.workDir,
+  jobTypes: [noop],
+  builtins: false,
+  runJobs: options.runJobs ?? true,
+  maxExecuting: options.maxExecuting ?? 64,
+  ...(options.nodeId ? { nodeId: options.nodeId } : {}),
+});
+const http = createHttpServer({
+  service: uws.service,
+  stage: workDirStager(uws.workDirs, 1 << 20),
+  logger: false,
+  maxWaitSeconds: 60,
+});
+let requests = 0;
+let profiler: Session | null = null;
+let cpuFrom = process.cpuUsage();
+http.server.on('request', () => {
+  requests++;
+});
+await uws.start();
+const address = await http.listen({ host: '127.0.0.1', port: 0 });
+
+/** Creation times of filled jobs: in the past, 5 ms apart, so that list order is the index order. */
+const FILL_T0 = Date.now() - 10_000_000 * 5;
+
+function filled(i: number): NewJob {
+  const phase = i % 100 === 0 ? 'ERROR' : i % 10 === 5 ? 'PENDING' : 'COMPLETED';
+  return {
+    jobId: `fill${i.toString(36).padStart(6, '0')}`,
+    jobType: 'noop',
+    runId: null,
+    ownerId: null,
+    phase,
+    quote: null,
+    creationTime: FILL_T0 + i * 5,
+    executionDuration: 600,
+    destruction: Date.now() + 30 * 86_400_000,
+    parameters: [{ name: 'N', value: String(i) }],
+    jobInfo: null,
+  };
+}
+
+serveCommands(
+  { url: address, pid: process.pid },
+  {
+    /** Adds jobs [from, to) straight through the store API (not HTTP, not counted). */
+    async fill(args) {
+      const { from, to, concurrency } = args as { from: number; to: number; concurrency?: number };
+      const t = performance.now();
+      const width = concurrency ?? 1;
+      for (let i = from; i < to; ) {
+        const batch: Promise<unknown>[] = [];
+        for (let k = 0; k < width && i < to; k++, i++) batch.push(raw.create(filled(i)));
+        await Promise.all(batch);
+      }
+      return { seconds: (performance.now() - t) / 1000 };
+    },
+    memory() {
+      global.gc?.();
+      const m = process.memoryUsage();
+      return { rss: m.rss, heapUsed: m.heapUsed };
+    },
+    counters() {
+      const used = process.cpuUsage(cpuFrom);
+      return {
+        ...counts,
+        byMethod: { ...counts.byMethod },
+        requests,
+        openWaits: uws.service.openWaits(),
+        cpuMs: (used.user + used.system) / 1000,
+        sql: Object.fromEntries(sqlStats),
+      };
+    },
+    resetCounters() {
+      cpuFrom = process.cpuUsage();
+      sqlStats.clear();
+      counts.commits = 0;
+      counts.reads = 0;
+      counts.byMethod = {};
+      requests = 0;
+      return null;
+    },
+    /** Starts the V8 CPU profiler (what --cpu-prof uses), leaving start-up out of the profile. */
+    async profileStart() {
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+      await profiler.post('Profiler.start');
+      return null;
+    },
+    /** Stops the profiler and writes a .cpuprofile file. */
+    async profileStop(args) {
+      if (!profiler) throw new Error('no profile running');
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(args as string, JSON.stringify(profile));
+      profiler.disconnect();
+      profiler = null;
+      return null;
+    },
+    /** Aborts each job (a phase change every WAIT on it sees); returns when each change started. */
+    async abort(args) {
+      const started: number[] = [];
+      for (const jobId of args as string[]) {
+        started.push(performance.timeOrigin + performance.now());
+        await uws.service.abort(jobId, ANONYMOUS, 'noop');
+      }
+      return started;
+    },
+  },
+  async () => {
+    await http.close();
+    await uws.stop();
+  },
+);
