@@ -12,6 +12,7 @@
  *             but started after warm-up); writes bench/results/profile/ and prints where the time goes
  * --max-jobs  largest stored-job count for the list and memory figures (default 1,000,000)
  * --pg-max-jobs  the same on PostgreSQL (default 100,000; 10,000 with --quick)
+ * --experiment NAME  emulate a proposed change in the server under test (claim-gate; see uws-server.ts)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
@@ -46,6 +47,8 @@ interface Options {
   profile: boolean;
   maxJobs: number;
   pgMaxJobs: number;
+  /** What-if emulations in the server under test (see bench/uws-server.ts). */
+  experiments: string[];
 }
 
 /**
@@ -64,6 +67,7 @@ function parseArgs(argv: string[]): Options {
     profile: false,
     maxJobs: 1_000_000,
     pgMaxJobs: 0,
+    experiments: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -73,6 +77,7 @@ function parseArgs(argv: string[]): Options {
     else if (a.startsWith('--pg=')) o.pg = a.slice(5);
     else if (a === '--max-jobs') o.maxJobs = Number(argv[++i]);
     else if (a === '--pg-max-jobs') o.pgMaxJobs = Number(argv[++i]);
+    else if (a === '--experiment') o.experiments.push(argv[++i] ?? '');
     else if (a === '--help' || a === '-h') {
       console.log(
         'usage: npm run bench -- [--quick] [--pg postgres://...] [--profile] [--max-jobs N] [--pg-max-jobs N]',
@@ -214,6 +219,7 @@ async function startUws(
         ...(extra.runJobs !== undefined ? { runJobs: extra.runJobs } : {}),
         ...(extra.nodeId ? { nodeId: extra.nodeId } : {}),
         ...(extra.sqlStats ? { sqlStats: true } : {}),
+        experiments: opts.experiments,
       }),
     ],
     { execArgv: ['--expose-gc', ...(extra.execArgv ?? [])] },
@@ -749,52 +755,67 @@ async function manyWaits(label: string, s: ServerUnderTest, c: Ceilings): Promis
 
 // ---------------------------------------------------------------- profile
 
-async function profileEndToEnd(store: StoreUnderTest): Promise<void> {
-  section(`${store.label}: end to end with the server under the V8 CPU profiler`);
-  const dir = join(RESULTS_DIR, 'profile');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `e2e-${store.label.toLowerCase()}.cpuprofile`);
-  const fresh = await store.fresh();
-  const s = await startUws(fresh.url, { sqlStats: store.label === 'SQLite' });
-  try {
-    const agent = keepAliveAgent(16);
-    await closedLoop(16, 1, async () => void (await jobEndToEnd(agent, s.target))); // warm-up
-    await s.control.call('resetCounters');
-    await s.control.call('profileStart');
-    const r = await closedLoop(16, opts.quick ? 3 : 8, async () => void (await jobEndToEnd(agent, s.target)));
-    await s.control.call('profileStop', file);
-    const k = await s.control.call<Counters>('counters');
-    agent.destroy();
+/** One closed-loop workload under the profiler, with per-operation CPU, store calls and SQL. */
+async function profiled(
+  s: ServerUnderTest,
+  label: string,
+  file: string,
+  op: (agent: http.Agent) => Promise<void>,
+): Promise<void> {
+  const agent = keepAliveAgent(16);
+  await closedLoop(16, 1, () => op(agent)); // warm-up
+  await s.control.call('resetCounters');
+  await s.control.call('profileStart');
+  const r = await closedLoop(16, opts.quick ? 3 : 8, () => op(agent));
+  await s.control.call('profileStop', file);
+  const k = await s.control.call<Counters>('counters');
+  agent.destroy();
+  const per = (n: number) => (n / r.ops).toFixed(2);
+  console.log(
+    `  ${label}: ${r.ops} in ${r.seconds.toFixed(1)} s = ${r.perSecond.toFixed(0)}/s; server CPU ${per(k.cpuMs)} ms each (${((k.cpuMs / 1000 / r.seconds) * 100).toFixed(0)}% of one core), load ${load().join(' ')}`,
+  );
+  console.log(
+    `  each: ${per(k.commits)} commits, ${per(k.reads)} store reads, ${per(k.requests)} HTTP requests; store calls ${JSON.stringify(
+      Object.fromEntries(
+        Object.entries(k.byMethod).map(([m, n]) => [m, Math.round((n / r.ops) * 100) / 100]),
+      ),
+    )}`,
+  );
+  const sql = Object.entries(k.sql).sort((a, b) => b[1].ms - a[1].ms);
+  if (sql.length > 0) {
+    const calls = sql.reduce((a, [, v]) => a + v.calls, 0);
+    const ms = sql.reduce((a, [, v]) => a + v.ms, 0);
     console.log(
-      `  ${r.ops} jobs, ${r.perSecond.toFixed(0)}/s in ${r.seconds.toFixed(1)} s; server CPU ${(k.cpuMs / r.ops).toFixed(2)} ms per job (${((k.cpuMs / 1000 / r.seconds) * 100).toFixed(0)}% of one core)`,
+      `  SQL: ${per(calls)} statements each, ${((ms / r.ops) * 1000).toFixed(0)} µs each inside better-sqlite3 (${((ms / k.cpuMs) * 100).toFixed(0)}% of server CPU); by statement:`,
     );
-    console.log(
-      `  per job: ${(k.commits / r.ops).toFixed(2)} commits, ${(k.reads / r.ops).toFixed(2)} store reads, ${(k.requests / r.ops).toFixed(2)} HTTP requests; store calls per job ${JSON.stringify(
-        Object.fromEntries(
-          Object.entries(k.byMethod).map(([m, n]) => [m, Math.round((n / r.ops) * 100) / 100]),
-        ),
-      )}`,
-    );
-    const sql = Object.entries(k.sql).sort((a, b) => b[1].ms - a[1].ms);
-    if (sql.length > 0) {
-      const calls = sql.reduce((a, [, v]) => a + v.calls, 0);
-      const ms = sql.reduce((a, [, v]) => a + v.ms, 0);
+    for (const [text, v] of sql.slice(0, 20)) {
       console.log(
-        `  SQL: ${(calls / r.ops).toFixed(1)} statements per job, ${((ms / r.ops) * 1000).toFixed(0)} µs per job inside SQLite (${((ms / k.cpuMs) * 100).toFixed(0)}% of server CPU); by statement:`,
+        `    ${per(v.calls).padStart(6)} ${((v.ms / r.ops) * 1000).toFixed(0).padStart(5)} µs  ${text.slice(0, 140)}`,
       );
-      for (const [text, v] of sql.slice(0, 20)) {
-        console.log(
-          `    ${(v.calls / r.ops).toFixed(2).padStart(6)}/job ${((v.ms / r.ops) * 1000).toFixed(0).padStart(5)} µs/job  ${text.slice(0, 150)}`,
-        );
-      }
     }
-  } finally {
-    await stopUws(s);
-    await fresh.dispose();
   }
   const summary = summariseProfile(file);
   writeFileSync(file.replace(/\.cpuprofile$/, '.txt'), summary);
   console.log(summary);
+}
+
+async function profileServer(store: StoreUnderTest): Promise<void> {
+  const dir = join(RESULTS_DIR, 'profile');
+  mkdirSync(dir, { recursive: true });
+  const name = store.label.toLowerCase();
+  const fresh = await store.fresh();
+  const s = await startUws(fresh.url, { sqlStats: store.label === 'SQLite' });
+  try {
+    section(`${store.label}: job creations (16 clients), server under the V8 CPU profiler`);
+    await profiled(s, 'creations', join(dir, `create-${name}.cpuprofile`), async (agent) => {
+      await createJob(agent, s.target);
+    });
+    section(`${store.label}: trivial jobs end to end (16 clients), server under the V8 CPU profiler`);
+    await profiled(s, 'jobs', join(dir, `e2e-${name}.cpuprofile`), (agent) => jobEndToEnd(agent, s.target));
+  } finally {
+    await stopUws(s);
+    await fresh.dispose();
+  }
 }
 
 // ---------------------------------------------------------------- report
@@ -805,6 +826,7 @@ function commandLine(): string {
     ...(opts.pg ? ['--pg', 'postgres://…'] : []),
     ...(opts.maxJobs !== (opts.quick ? 100_000 : 1_000_000) ? ['--max-jobs', String(opts.maxJobs)] : []),
     ...(opts.pgMaxJobs !== defaultPgMaxJobs(opts.quick) ? ['--pg-max-jobs', String(opts.pgMaxJobs)] : []),
+    ...opts.experiments.flatMap((e) => ['--experiment', e]),
   ];
   return `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
 }
@@ -852,8 +874,13 @@ async function main(): Promise<void> {
       console.log(`PostgreSQL skipped: ${(err as Error).message}`);
     }
   }
+  if (opts.experiments.length > 0) {
+    notes.push(
+      `Experiments emulated in the server under test: ${opts.experiments.join(', ')} (bench/uws-server.ts).`,
+    );
+  }
   if (opts.profile) {
-    for (const store of stores) await profileEndToEnd(store);
+    for (const store of stores) await profileServer(store);
     return;
   }
   const c = await measureCeilings();

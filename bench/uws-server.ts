@@ -27,6 +27,12 @@ interface Options {
   readonly nodeId?: string;
   /** Count and time every better-sqlite3 statement execution, by SQL text (profiling only). */
   readonly sqlStats?: boolean;
+  /**
+   * What-if changes of code outside bench/, emulated here to measure a proposed fix:
+   * 'claim-gate': the scheduler asks the store for queued work only when a job was
+   * queued since its last empty claim (or its poll timer fires).
+   */
+  readonly experiments?: readonly string[];
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as Options;
@@ -44,12 +50,33 @@ const noop: JobTypeDefinition = {
 const counts = { commits: 0, reads: 0, byMethod: {} as Record<string, number> };
 const WRITES = new Set(['create', 'update', 'delete', 'claimNext', 'renewLeases']);
 
+/** Claim gate (experiment): no claim transaction while nothing was queued since the last empty claim. */
+let queuedSince = true;
+
 function counting(store: JobStore): JobStore {
+  const gate = options.experiments?.includes('claim-gate') ?? false;
+  if (gate) {
+    store.watch((change) => {
+      if (change.phase === 'QUEUED') queuedSince = true;
+    });
+  }
   return new Proxy(store, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function' || typeof prop !== 'string') return value;
       if (prop === 'init' || prop === 'close' || prop === 'watch') return value.bind(target);
+      if (gate && prop === 'claimNext') {
+        return async (...args: unknown[]) => {
+          if (!queuedSince) return null;
+          // Cleared before the claim: a job queued while it runs sets it again.
+          queuedSince = false;
+          counts.byMethod[prop] = (counts.byMethod[prop] ?? 0) + 1;
+          counts.commits++;
+          const job = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          if (job) queuedSince = true; // there may be more
+          return job;
+        };
+      }
       return (...args: unknown[]) => {
         counts.byMethod[prop] = (counts.byMethod[prop] ?? 0) + 1;
         if (WRITES.has(prop)) counts.commits++;
