@@ -114,6 +114,11 @@ if (skip) {
         await stores[0]!.create(newJob('seen-by-all'));
         for (const store of stores) assert.equal((await store.get('seen-by-all'))?.jobId, 'seen-by-all');
         await stores[1]!.init(); // again: nothing to do
+        const twice = new PostgresJobStore({ connectionString: (await testDatabase()).url, schema });
+        await Promise.all([twice.init(), twice.init()]); // one opening, shared
+        assert.equal((await twice.get('seen-by-all'))?.jobId, 'seen-by-all');
+        assert.equal(twice.changeFeed.connects, 1);
+        await twice.close();
       } finally {
         await Promise.all(stores.map((s) => s.close()));
         await dropSchema(schema);

@@ -92,6 +92,7 @@ export class PostgresJobStore implements JobStore {
   readonly #options: PostgresStoreOptions;
   #pool: pg.Pool | null = null;
   #feed: ChangeFeed | null = null;
+  #opening: Promise<void> | null = null;
   readonly #listeners = new Set<JobChangeListener>();
   readonly #resyncListeners = new Set<() => void>();
   /** Statement names by SQL text: the same text always gets the same name. */
@@ -126,8 +127,16 @@ export class PostgresJobStore implements JobStore {
     };
   }
 
-  async init(): Promise<void> {
-    if (this.#pool) return;
+  init(): Promise<void> {
+    if (this.#pool) return Promise.resolve();
+    // Two callers at once share one opening, not two pools.
+    this.#opening ??= this.#openOnce().finally(() => {
+      this.#opening = null;
+    });
+    return this.#opening;
+  }
+
+  async #openOnce(): Promise<void> {
     const pool = new pg.Pool({ ...this.#connection, types: TYPES, max: this.#poolSize });
     // An idle pooled connection that dies (database restart) must not crash the process;
     // the pool drops it and the next query opens a fresh one.
