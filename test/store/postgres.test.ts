@@ -342,11 +342,16 @@ if (skip) {
         store.watch((c) => seen.push(c));
         await store.create(newJob('by-hand', { phase: 'EXECUTING' }));
         await eventually(() => seen.length === 1, 5000);
+        const stamp = `SELECT changed_at::float8 AS t FROM "${store.schema}".jobs WHERE job_id = 'by-hand'`;
+        const before = (await sql<{ t: number }>(stamp))[0]!.t;
+        await new Promise((r) => setTimeout(r, 5));
         await sql(
           `UPDATE "${store.schema}".jobs SET phase = 'ABORTED', version = version + 1 WHERE job_id = 'by-hand'`,
         );
         await eventually(() => seen.length === 2, 5000);
         assert.deepEqual(seen[1], { jobId: 'by-hand', phase: 'ABORTED', version: 2, kind: 'updated' });
+        // Stamped for the replay after a lost connection, too.
+        assert.ok((await sql<{ t: number }>(stamp))[0]!.t > before);
       } finally {
         await store.close();
         await dropSchema(store.schema);

@@ -71,7 +71,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       -- Recovery of jobs whose runner stopped renewing its lease.
       CREATE INDEX jobs_by_lease_expiry ON ${s}.jobs (lease_expires, job_id) WHERE phase = 'EXECUTING';
       -- The replay after a lost LISTEN connection.
-      CREATE INDEX jobs_by_change ON ${s}.jobs (changed_at);
+      CREATE INDEX jobs_by_change ON ${s}.jobs (changed_at, job_id);
 
       CREATE TABLE ${s}.results (
         job_id     text COLLATE "C" NOT NULL REFERENCES ${s}.jobs (job_id) ON DELETE CASCADE,
@@ -108,6 +108,14 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
           || CASE WHEN TG_OP = 'INSERT' THEN ' created' ELSE ' updated' END);
         RETURN NEW;
       END $$;
+      -- Stamps every versioned change, whoever makes it, for the replay.
+      CREATE FUNCTION ${s}.stamp_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        NEW.changed_at := ${s}.now_ms();
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER jobs_stamp_change BEFORE UPDATE ON ${s}.jobs
+        FOR EACH ROW WHEN (OLD.version IS DISTINCT FROM NEW.version) EXECUTE FUNCTION ${s}.stamp_change();
       CREATE TRIGGER jobs_announce_insert AFTER INSERT ON ${s}.jobs
         FOR EACH ROW EXECUTE FUNCTION ${s}.announce_change();
       CREATE TRIGGER jobs_announce_update AFTER UPDATE ON ${s}.jobs
@@ -242,7 +250,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
           RETURN QUERY
             UPDATE ${s}.jobs j
                SET phase = 'EXECUTING', start_time = p_now, lease_node = p_node,
-                   lease_expires = p_now + p_lease_ms, version = j.version + 1, changed_at = ${s}.now_ms()
+                   lease_expires = p_now + p_lease_ms, version = j.version + 1
              WHERE j.job_id = (SELECT l.job_id FROM ${s}.jobs l
                                 WHERE l.job_id = v_job AND l.phase = 'QUEUED' FOR UPDATE SKIP LOCKED)
             RETURNING j.*;

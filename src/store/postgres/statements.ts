@@ -118,7 +118,7 @@ function casParts(jobId: string, expect: JobExpectation, patch: JobPatch, p: Par
 export function casUpdateSql(s: string, jobId: string, expect: JobExpectation, patch: JobPatch): Sql {
   const p = new Params();
   const { set, where } = casParts(jobId, expect, patch, p);
-  const updated = `UPDATE ${s}.jobs SET ${[...set, 'version = version + 1', `changed_at = ${s}.now_ms()`].join(', ')}
+  const updated = `UPDATE ${s}.jobs SET ${[...set, 'version = version + 1'].join(', ')}
       WHERE ${where.join(' AND ')} RETURNING ${jobColumns(`${s}.jobs`)}`;
   const add = patch.addResults ?? [];
   if (add.length === 0) {
@@ -154,7 +154,7 @@ export function casUpdateSql(s: string, jobId: string, expect: JobExpectation, p
 export function casOnlySql(s: string, jobId: string, expect: JobExpectation, patch: JobPatch): Sql {
   const p = new Params();
   const { set, where } = casParts(jobId, expect, patch, p);
-  const text = `UPDATE ${s}.jobs SET ${[...set, 'version = version + 1', `changed_at = ${s}.now_ms()`].join(', ')}
+  const text = `UPDATE ${s}.jobs SET ${[...set, 'version = version + 1'].join(', ')}
     WHERE ${where.join(' AND ')} RETURNING version`;
   return { text, values: p.values };
 }
