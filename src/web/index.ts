@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JobSummary } from '../core/job.js';
 import type { JobType } from '../exec/job-type.js';
-import { negotiate } from '../http/negotiate.js';
 import type { Caller, RawParameter, UwsService } from '../service.js';
+import { acceptPrefersHtml } from './accept.js';
 import { STATIC_FILES } from './assets.js';
 import { listFilter, parseJobListQuery, renderJobListPage } from './job-list-page.js';
 import { type JobPageInput, renderJobPage } from './job-page.js';
 
+export { acceptPrefersHtml } from './accept.js';
 export { renderCreateForm } from './forms.js';
 export { escapeHtml, Html, html, trusted } from './html.js';
 export { renderJobListPage } from './job-list-page.js';
@@ -30,19 +31,13 @@ export interface JobListRequest {
  * JSON. `register` adds the /static/ files the pages load.
  */
 export interface WebPages {
-  /** The client prefers text/html over XML and JSON (UWS 2.2.2: XML stays the default). */
+  /** A browser asks: it names HTML above XML and JSON (UWS 2.2.2: XML stays the default). */
   wants(request: FastifyRequest): boolean;
   sendJobList(reply: FastifyReply, input: JobListRequest): Promise<FastifyReply>;
   sendJob(reply: FastifyReply, input: JobPageInput): FastifyReply;
   /** Serves /static/uws.js and /static/uws.css under `basePath`. */
   register(app: FastifyInstance, basePath: string): void;
 }
-
-const HTML_OFFERS = [
-  ['xml', ['text/xml', 'application/xml']],
-  ['json', ['application/json']],
-  ['html', ['text/html', 'application/xhtml+xml']],
-] as const;
 
 /**
  * No inline script or style anywhere, so this holds: only this origin's script,
@@ -52,9 +47,9 @@ export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/** True when the Accept header ranks HTML strictly above the XML and JSON documents. */
+/** A browser asking (see accept.ts for why q values alone do not decide). */
 export function prefersHtml(request: FastifyRequest): boolean {
-  return negotiate(request, HTML_OFFERS) === 'html';
+  return acceptPrefersHtml(request.headers.accept);
 }
 
 /** Sends a page with the headers every page has. */
