@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import { BadRequestError, PayloadTooLargeError, UwsError } from '../core/errors.js';
 import type { RawParameter, StagedFile } from '../service.js';
@@ -77,7 +78,9 @@ export async function readInput(
       // A browser form sends an empty part for a file input left empty.
       if (part.filename === '' || part.filename === undefined) {
         part.file.resume();
-        await new Promise((resolve) => part.file.once('end', resolve).once('close', resolve));
+        // finished() also settles for a part that already ended or failed: a body cut short can
+        // fail it while an earlier file is still being spooled, and waiting for 'end' then hung.
+        await finished(part.file).catch(() => {});
         continue;
       }
       if (!options.acceptFiles) {
