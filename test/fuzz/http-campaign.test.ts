@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { basic, bearer } from '../auth/fixtures.js';
@@ -53,6 +56,13 @@ describe(`hostile input: ${RUNS} requests, seed ${SEED}`, () => {
     tmp?.cleanup();
   });
 
+  /** The exact bytes of a failing request go to a file, for replaying by hand. */
+  function keep(r: FuzzRequest): string {
+    const file = path.join(os.tmpdir(), `uws-fuzz-failure-${SEED}-${sent}.http`);
+    fs.writeFileSync(file, buildRequest(r.method, r.target, r.headers, r.body));
+    return file;
+  }
+
   function describeRequest(r: FuzzRequest): string {
     const text = buildRequest(r.method, r.target, r.headers, r.body.subarray(0, 400)).toString('latin1');
     return JSON.stringify(text.length > 1500 ? `${text.slice(0, 1500)}...` : text);
@@ -62,7 +72,7 @@ describe(`hostile input: ${RUNS} requests, seed ${SEED}`, () => {
   function checkAnswer(r: FuzzRequest, res: RawResponse): void {
     const what = () =>
       `${JSON.stringify(res.head)} ${JSON.stringify(res.body.subarray(0, 300).toString('utf8'))} for ${describeRequest(r)}`;
-    assert.ok(res.status < 500, `5xx: ${what()}\n${res.body.toString('utf8').slice(0, 500)}`);
+    if (res.status >= 500) assert.fail(`5xx: ${what()} (all of it in ${keep(r)})`);
     assert.ok(!res.body.includes(CANARY), `the secret outside the job directories leaked: ${what()}`);
     // Every answer, those of Node's HTTP parser to malformed requests included.
     assert.equal(header(res, 'x-content-type-options'), 'nosniff', `no nosniff: ${what()}`);
@@ -134,7 +144,7 @@ describe(`hostile input: ${RUNS} requests, seed ${SEED}`, () => {
         (err: Error) => {
           // Node closes CONNECT requests of a server that does not tunnel, without an answer.
           if (r.method === 'CONNECT') return null;
-          throw new Error(`no answer (${err.message}) to ${describeRequest(r)}`);
+          throw new Error(`no answer (${err.message}) to ${describeRequest(r)} (all of it in ${keep(r)})`);
         },
       );
       if (res === null) {
@@ -143,8 +153,8 @@ describe(`hostile input: ${RUNS} requests, seed ${SEED}`, () => {
       }
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       checkAnswer(r, res);
-      const path = decodedPath(r.target);
-      const startsSync = r.method === 'GET' && /^\/+\w+\/+sync\/*$/.test(path ?? '');
+      const routed = decodedPath(r.target);
+      const startsSync = r.method === 'GET' && /^\/+\w+\/+sync\/*$/.test(routed);
       if (res.status >= 400 || !(MUTATING.has(r.method) || startsSync)) {
         assert.equal(
           world.changes(),
