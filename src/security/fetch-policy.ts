@@ -40,7 +40,8 @@ export function isPublicUrl(url: URL): boolean {
   const family = isIP(host);
   if (family === 0) return true;
   if (family === 4) return !INTERNAL.check(host, 'ipv4');
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host) ?? /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+  const mapped =
+    /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host) ?? /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
   if (mapped) {
     const v4 = mapped.length === 2 ? mapped[1]! : hexPairToIpv4(mapped[1]!, mapped[2]!);
     return !INTERNAL.check(v4, 'ipv4');
