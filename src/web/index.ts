@@ -6,12 +6,14 @@ import { acceptPrefersHtml } from './accept.js';
 import { STATIC_FILES } from './assets.js';
 import { listFilter, parseJobListQuery, renderJobListPage } from './job-list-page.js';
 import { type JobPageInput, renderJobPage } from './job-page.js';
+import { renderServicePage, type ServicePageInput } from './service-page.js';
 
 export { acceptPrefersHtml } from './accept.js';
 export { renderCreateForm } from './forms.js';
 export { escapeHtml, Html, html, trusted } from './html.js';
 export { renderJobListPage } from './job-list-page.js';
 export { renderJobPage } from './job-page.js';
+export { renderServicePage } from './service-page.js';
 
 /** What the HTTP layer hands over for a job list page. */
 export interface JobListRequest {
@@ -35,6 +37,8 @@ export interface WebPages {
   wants(request: FastifyRequest): boolean;
   sendJobList(reply: FastifyReply, input: JobListRequest): Promise<FastifyReply>;
   sendJob(reply: FastifyReply, input: JobPageInput): FastifyReply;
+  /** The service root for a person: the job types, each with a link to its jobs and create form. */
+  sendServicePage(reply: FastifyReply, input: ServicePageInput): FastifyReply;
   /** Serves /static/uws.js and /static/uws.css under `basePath`. */
   register(app: FastifyInstance, basePath: string): void;
 }
@@ -106,6 +110,7 @@ export function createWebPages(): WebPages {
     wants: prefersHtml,
     sendJobList: async (reply, input) => sendPage(reply, await loadJobListPage(input)),
     sendJob: (reply, input) => sendPage(reply, renderJobPage(input)),
+    sendServicePage: (reply, input) => sendPage(reply, renderServicePage(input)),
     register: registerStaticFiles,
   };
 }

@@ -6,7 +6,14 @@ import { PHASES } from '../../src/core/phases.js';
 import { compileJobType } from '../../src/exec/job-type.js';
 import { STATIC_FILES, UWS_JS } from '../../src/web/assets.js';
 import { formatDuration, formatSize } from '../../src/web/format.js';
-import { escapeHtml, html, renderCreateForm, renderJobListPage, renderJobPage } from '../../src/web/index.js';
+import {
+  escapeHtml,
+  html,
+  renderCreateForm,
+  renderJobListPage,
+  renderJobPage,
+  renderServicePage,
+} from '../../src/web/index.js';
 import { PAGE_SIZE, parseJobListQuery } from '../../src/web/job-list-page.js';
 import { count, wellFormednessErrors, xpath } from './xmllint.js';
 
@@ -274,6 +281,19 @@ describe('job list page', () => {
       /BEFORE/,
     );
     assert.equal(PAGE_SIZE > 0, true);
+  });
+});
+
+describe('service page', () => {
+  it('lists each job type with its parameters and a link to its jobs', () => {
+    const page = renderServicePage({ jobTypes: [demo, plain], rootUrl: ROOT });
+    assertNoInjection(page);
+    assert.equal(count(page, '//h1'), 1);
+    assert.equal(count(page, '//h2'), 2);
+    assert.equal(count(page, `//a[@href="${ROOT}/demo/async"]`), 2);
+    assert.equal(count(page, `//a[@href="${ROOT}/plain/capabilities"]`), 1);
+    assert.equal(count(page, '//section[1]//tbody/tr'), demo.schema.declarations.length);
+    assert.match(xpath(page, 'string(//section[1]/p[1])'), /<script>/);
   });
 });
 
