@@ -128,6 +128,8 @@ const limitsSchema = z.strictObject({
     .default(10 * 1024 * MiB),
   /** Blocking WAITs open at once per owner, per node; 0: no limit. */
   maxWaitsPerOwner: z.int().min(0).default(10),
+  /** Refused credentials per client address per minute, per node; past it 429 without checking. 0: no limit. */
+  authFailuresPerMinute: z.int().min(0).default(60),
 });
 
 const logSchema = z.strictObject({

@@ -65,6 +65,7 @@ describe('defaults', () => {
         maxActiveJobsPerOwner: 100,
         storageQuotaBytes: 10 * 1024 * 1024 * 1024,
         maxWaitsPerOwner: 10,
+        authFailuresPerMinute: 60,
       },
       log: { level: 'info' },
       builtins: true,
