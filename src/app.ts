@@ -208,6 +208,7 @@ export async function startServer(
     jobsPerMinute: config.limits.jobsPerMinute,
     ...(config.limits.jobsBurst !== undefined ? { jobsBurst: config.limits.jobsBurst } : {}),
     maxWaitsPerOwner: config.limits.maxWaitsPerOwner,
+    authFailuresPerMinute: config.limits.authFailuresPerMinute,
   });
   const metrics = new UwsMetrics();
   const logRun = logJobRuns(log);
