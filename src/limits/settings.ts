@@ -16,6 +16,8 @@ export interface LimitSettings {
   readonly storageQuotaBytes: number;
   /** Blocking WAITs (and sync waits) open at once per owner, per node (0: no limit). */
   readonly maxWaitsPerOwner: number;
+  /** Refused credentials per client address per minute, per node (0: no limit); checked by the HTTP guard. */
+  readonly authFailuresPerMinute?: number;
 }
 
 const GiB = 1024 * 1024 * 1024;

@@ -29,6 +29,14 @@ export class RateLimiter {
     return Math.max(1, Math.ceil((1 - bucket.tokens) / this.perMs / 1000));
   }
 
+  /** Like take, but consumes nothing: 0 if a token is there, else the seconds until there is one. */
+  peek(key: string, now: number = Date.now()): number {
+    const bucket = this.buckets.get(key);
+    if (!bucket) return 0;
+    const tokens = Math.min(this.burst, bucket.tokens + Math.max(0, now - bucket.at) * this.perMs);
+    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / this.perMs / 1000));
+  }
+
   private remember(key: string, bucket: { tokens: number; at: number }, now: number): void {
     if (!this.buckets.has(key) && this.buckets.size >= this.maxKeys) this.prune(now);
     this.buckets.set(key, bucket);

@@ -13,6 +13,12 @@ export interface HttpGuardOptions {
   readonly jobsBurst?: number;
   /** Blocking WAITs open at once per owner on this node (0: no limit). */
   readonly maxWaitsPerOwner?: number;
+  /**
+   * Refused credentials per client address per minute (0: no limit). Past it,
+   * requests with credentials get 429 without being checked: bcrypt and argon2
+   * are slow on purpose, and guessing must not cost the service its CPU.
+   */
+  readonly authFailuresPerMinute?: number;
 }
 
 export interface HttpGuard {
@@ -40,10 +46,22 @@ export function createHttpGuard(options: HttpGuardOptions = {}): HttpGuard {
       : null;
   const waits =
     (options.maxWaitsPerOwner ?? 0) > 0 ? new ConcurrencyLimiter(options.maxWaitsPerOwner!) : null;
+  const failuresPerMinute = options.authFailuresPerMinute ?? 0;
+  const failures = failuresPerMinute > 0 ? new RateLimiter(failuresPerMinute, failuresPerMinute) : null;
 
   async function identify(request: FastifyRequest, reply: FastifyReply): Promise<Caller> {
     const known = callers.get(request);
     if (known) return known;
+    const client = `client:${request.ip}`;
+    if (failures && hasCredentials(request)) {
+      const retryAfter = failures.peek(client);
+      if (retryAfter > 0) {
+        throw new RateLimitedError(
+          `too many refused credentials from this address: the limit (limits.authFailuresPerMinute) is ${failuresPerMinute} a minute; try again in ${retryAfter} s`,
+          retryAfter,
+        );
+      }
+    }
     try {
       const caller = await authenticator.identify(
         { headers: request.headers, remoteAddress: request.raw.socket?.remoteAddress },
@@ -52,6 +70,7 @@ export function createHttpGuard(options: HttpGuardOptions = {}): HttpGuard {
       callers.set(request, caller);
       return caller;
     } catch (err) {
+      if (err instanceof UnauthorizedError && hasCredentials(request)) failures?.take(client);
       if (err instanceof UnauthorizedError && err.challenges.length > 0) {
         reply.header(
           'WWW-Authenticate',
@@ -97,6 +116,11 @@ export function createHttpGuard(options: HttpGuardOptions = {}): HttpGuard {
       });
     },
   };
+}
+
+/** Whether the request offers credentials that are checked (anonymous requests are never throttled here). */
+function hasCredentials(request: FastifyRequest): boolean {
+  return request.headers.authorization !== undefined;
 }
 
 function routeOf(request: FastifyRequest): string {

@@ -44,7 +44,8 @@ export async function fuzzWorld(root: string): Promise<FuzzWorld> {
     auth: auth.auth,
     wait: { maxSeconds: 1 },
     uploads: { maxBytes: 256 * 1024, fetchTimeoutSeconds: 2 },
-    limits: { jobsPerMinute: 0 },
+    // Wrong credentials are part of the mix: no throttling of them here (test/limits has that).
+    limits: { jobsPerMinute: 0, authFailuresPerMinute: 0 },
     // FUZZ_LOG=error shows the service's own account of a failure.
     log: { level: (process.env['FUZZ_LOG'] as 'error' | undefined) ?? 'silent' },
   });

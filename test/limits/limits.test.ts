@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { type Server, serve } from '../auth/fixtures.js';
+import { authWorld, basic, type Server, serve } from '../auth/fixtures.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** Each test is its own owner (a trusted proxy header), so per-owner limits do not mix. */
@@ -240,6 +240,27 @@ describe('by-reference uploads from the service’s own network', () => {
       let n = 0;
       for await (const _ of server.uws.store.allJobIds()) n++;
       assert.equal(n, 0);
+    } finally {
+      await server.stop();
+      dir.cleanup();
+    }
+  });
+});
+
+describe('refused credentials per client address', () => {
+  it('429 with Retry-After past limits.authFailuresPerMinute, unchecked; anonymous requests go on', async () => {
+    const dir = tempDir('limits-auth');
+    const world = await authWorld(dir.dir);
+    const server = await serve(dir.dir, { auth: world.auth, limits: { authFailuresPerMinute: 3 } });
+    try {
+      const list = `${server.url}/sleep/async`;
+      for (let i = 0; i < 3; i++)
+        assert.equal((await send(list, { headers: basic('alice', 'wrong') })).status, 401);
+      const throttled = await send(list, { headers: basic('alice') });
+      assert.equal(throttled.status, 429);
+      assert.match(throttled.text, /the limit \(limits\.authFailuresPerMinute\) is 3 a minute/);
+      assert.ok(Number(throttled.headers.get('retry-after')) >= 1);
+      assert.equal((await send(list, {})).status, 200);
     } finally {
       await server.stop();
       dir.cleanup();
