@@ -5,15 +5,21 @@
  * (two pools, as two nodes) with several claimers each, all serialised by the claim's
  * advisory lock, with the global limit sampled while they run.
  *
- * Runs in a throwaway database (created and dropped).
- * Usage: node --import tsx bench/store-postgres.ts [jobs=20000]
+ * Runs in a throwaway database (created and dropped). A queue table needs VACUUM;
+ * when the server runs without autovacuum (as the test machine does), the bench
+ * vacuums the tables every 2 s in the background, as autovacuum would, unless
+ * --no-vacuum is given (then dead rows pile up and claims slow down as they do).
+ * Usage: node --import tsx bench/store-postgres.ts [jobs=20000] [--no-vacuum]
  * Server: UWS_TEST_PG_URL (admin URL), default postgres://postgres@127.0.0.1:5432/postgres.
  */
+import pg from 'pg';
 import { PostgresJobStore } from '../src/store/postgres/store.js';
 import type { ClaimRequest, NewJob } from '../src/store/types.js';
 import { createTestDatabase, postgresUnavailable } from '../test/helpers/pg.js';
 
-const jobs = Number(process.argv[2] ?? 20_000);
+const args = process.argv.slice(2);
+const jobs = Number(args.find((a) => !a.startsWith('--')) ?? 20_000);
+const noVacuum = args.includes('--no-vacuum');
 const T0 = Date.now();
 
 function job(i: number, ownerId: string | null): NewJob {
@@ -62,6 +68,7 @@ async function complete(store: PostgresJobStore, jobId: string, nodeId = 'bench'
 }
 
 type Row = [string, number, number, string?];
+let vacuumNote = '';
 
 async function timed(label: string, count: number, fn: () => Promise<string | undefined>): Promise<Row> {
   const start = process.hrtime.bigint();
@@ -82,6 +89,24 @@ async function main(): Promise<void> {
   try {
     const store = new PostgresJobStore({ connectionString: db.url, log: { warn: () => {} } });
     await store.init();
+    const maintenance = new pg.Client({ connectionString: db.url });
+    await maintenance.connect();
+    const autovacuum = (await maintenance.query('SHOW autovacuum')).rows[0].autovacuum === 'on';
+    let vacuums = 0;
+    let vacuuming = !autovacuum && !noVacuum;
+    const vacuumer = (async () => {
+      while (vacuuming) {
+        await new Promise((r) => setTimeout(r, 2000));
+        if (!vacuuming) break;
+        await maintenance.query('VACUUM (ANALYZE) uws.jobs, uws.results');
+        vacuums += 1;
+      }
+    })();
+    vacuumNote = autovacuum
+      ? 'server autovacuum on'
+      : noVacuum
+        ? 'server autovacuum off, no VACUUM at all (--no-vacuum)'
+        : 'server autovacuum off: the bench VACUUMs every 2 s';
 
     rows.push(
       await timed('create', jobs, async () => {
@@ -211,13 +236,18 @@ async function main(): Promise<void> {
         return `commit to delivery p50 ${percentile(heard, 50).toFixed(2)} ms, p99 ${percentile(heard, 99).toFixed(2)} ms`;
       }),
     );
+    const vacuumed = vacuuming;
+    vacuuming = false;
+    await vacuumer;
+    await maintenance.end();
+    if (vacuumed) vacuumNote += ` (${vacuums} runs)`;
     await nodes[1]!.close();
     await store.close();
   } finally {
     await db.drop();
   }
 
-  console.log(`PostgreSQL JobStore, ${jobs} jobs, Node ${process.version}`);
+  console.log(`PostgreSQL JobStore, ${jobs} jobs, Node ${process.version}; ${vacuumNote}`);
   console.log(
     `${'operation'.padEnd(44)}${'count'.padStart(8)}${'seconds'.padStart(10)}${'per second'.padStart(12)}`,
   );

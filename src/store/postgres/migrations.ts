@@ -131,14 +131,14 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       -- whoever held the lock before, and the limits hold across all nodes.
       -- The chosen job is taken with FOR UPDATE SKIP LOCKED: a queued job another
       -- writer is changing (an abort, a delete) is passed over, never waited for.
-      -- The planner settings keep the plans on the claim's indexes even when the
-      -- table has no statistics yet (a fresh database, autovacuum off): index scans
+      -- The planner settings keep the plans on the claim's indexes whatever the
+      -- statistics say (none yet, or taken when most jobs were queued): index scans
       -- also mark the dead entries a busy queue leaves behind, bitmap scans do not.
       CREATE FUNCTION ${s}.claim_next(
         p_node text, p_now bigint, p_lease_ms bigint, p_max_executing integer,
         p_max_per_owner integer, p_types text[], p_type_limits integer[]
       ) RETURNS SETOF ${s}.jobs LANGUAGE plpgsql VOLATILE
-        SET enable_bitmapscan = off SET enable_sort = off SET jit = off
+        SET enable_seqscan = off SET enable_bitmapscan = off SET enable_sort = off SET jit = off
       AS $$
       DECLARE
         v_running integer;
@@ -157,7 +157,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         -- do not queue up behind real claims. Counts only rise under the lock, so a
         -- stale 'full' or 'empty' is safe: whatever changed it commits after this
         -- snapshot, and its NOTIFY wakes the caller to try again.
-        IF NOT EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.phase = 'QUEUED')
+        IF NOT EXISTS (SELECT 1 FROM ${s}.jobs w WHERE w.phase = 'QUEUED' ORDER BY w.creation_time, w.job_id LIMIT 1)
            OR (SELECT count(*) FROM ${s}.jobs e WHERE e.phase = 'EXECUTING') >= p_max_executing THEN
           RETURN;
         END IF;
