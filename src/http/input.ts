@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import { BadRequestError, PayloadTooLargeError, UwsError } from '../core/errors.js';
+import { watchBodyStall } from '../security/body-stall.js';
 import type { RawParameter, StagedFile } from '../service.js';
 
 /** Spools one uploaded file part to disk (WorkDirs.stageUpload in production, see workDirStager). */
@@ -64,7 +65,10 @@ export async function readInput(
     if (Array.isArray(request.body)) parameters.push(...(request.body as RawParameter[]));
     return { parameters, files };
   }
-  try {
+  // A stuck multipart parser would otherwise hold the request until the client gives up.
+  const stall = watchBodyStall(request.raw);
+  let abandoned = false;
+  const readParts = async () => {
     for await (const part of request.parts()) {
       if (part.type === 'field') {
         if (part.valueTruncated || part.fieldnameTruncated) {
@@ -91,6 +95,10 @@ export async function readInput(
         );
       }
       const staged = await options.stage(part.file, part.fieldname, part.mimetype || undefined);
+      if (abandoned) {
+        await options.discard(staged).catch(() => {});
+        return;
+      }
       files.push(staged);
       if (part.file.truncated) {
         throw new PayloadTooLargeError(
@@ -98,9 +106,18 @@ export async function readInput(
         );
       }
     }
+  };
+  const parsing = readParts();
+  // After a stall the parsing may still fail later, when the connection goes: that is no news.
+  parsing.catch(() => {});
+  try {
+    await Promise.race([parsing, stall.stalled]);
   } catch (err) {
+    abandoned = true;
     await Promise.all(files.map((f) => options.discard(f).catch(() => {})));
     throw asMultipartProblem(err);
+  } finally {
+    stall.stop();
   }
   return { parameters, files };
 }
