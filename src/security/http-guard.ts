@@ -127,13 +127,17 @@ function routeOf(request: FastifyRequest): string {
   return request.routeOptions.url ?? '';
 }
 
-/** VOSI and the discovery page stay open when anonymous access is refused (registries poll them). */
+/**
+ * What stays open when anonymous access is refused: the discovery page, VOSI
+ * (registries poll capabilities and availability) and the API description.
+ * Not /metrics, nor anything of a job.
+ */
+export function isPublicRoute(route: string): boolean {
+  return route === '/' || /\/(capabilities|availability|openapi\.json)$/.test(route);
+}
+
 function isPublic(request: FastifyRequest): boolean {
-  const route = routeOf(request);
-  return (
-    /\/(capabilities|availability)$/.test(route) ||
-    (route !== '' && !route.includes('/async') && !route.includes('/sync'))
-  );
+  return isPublicRoute(routeOf(request));
 }
 
 /** POST to a job list, or the sync facade's start (GET or POST). */

@@ -179,6 +179,8 @@ describe('proxy header trust and refused anonymous access', () => {
         assert.equal((await status(`${closed.url}${p}`)).status, 200, p);
       }
       assert.equal((await status(`${closed.url}/no/such/path`)).status, 401);
+      assert.equal((await status(`${closed.url}/metrics`)).status, 401);
+      assert.equal((await status(`${closed.url}/metrics`, basic('alice'))).status, 200);
       const forbidden = await status(`${proxyOnly.url}/sleep/async`);
       assert.equal(forbidden.status, 403);
       assert.equal(forbidden.challenge, null);
