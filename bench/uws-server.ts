@@ -111,7 +111,20 @@ if (options.sqlStats) {
   }
 }
 
+/**
+ * The SQLite store's own connection, caught as it prepares its statements, so that
+ * `fill` can wrap many store.create calls in one transaction (each create's own
+ * transaction then becomes a savepoint): a million jobs in seconds, not minutes.
+ */
+let storeDb: Database.Database | null = null;
+const originalPrepare = Database.prototype.prepare;
+Database.prototype.prepare = function (this: Database.Database, source: string) {
+  storeDb ??= this;
+  return originalPrepare.call(this, source);
+} as typeof originalPrepare;
+
 const raw = await openStore(options.store);
+if (raw.kind !== 'sqlite') storeDb = null;
 const uws = await createUwsService({
   store: counting(raw),
   workDir: options.workDir,
@@ -125,7 +138,8 @@ const http = createHttpServer({
   service: uws.service,
   stage: workDirStager(uws.workDirs, 1 << 20),
   logger: false,
-  maxWaitSeconds: 60,
+  // Long enough that 10,000 WAITs can all be opened before the first one times out.
+  maxWaitSeconds: 600,
 });
 let requests = 0;
 let profiler: Session | null = null;
@@ -159,15 +173,37 @@ function filled(i: number): NewJob {
 serveCommands(
   { url: address, pid: process.pid },
   {
-    /** Adds jobs [from, to) straight through the store API (not HTTP, not counted). */
+    /**
+     * Adds jobs [from, to) through the store API (not HTTP, not counted): on SQLite in
+     * transactions of `batch` creates, on PostgreSQL `concurrency` creates at a time.
+     */
     async fill(args) {
-      const { from, to, concurrency } = args as { from: number; to: number; concurrency?: number };
+      const { from, to, concurrency, batch } = args as {
+        from: number;
+        to: number;
+        concurrency?: number;
+        batch?: number;
+      };
       const t = performance.now();
-      const width = concurrency ?? 1;
-      for (let i = from; i < to; ) {
-        const batch: Promise<unknown>[] = [];
-        for (let k = 0; k < width && i < to; k++, i++) batch.push(raw.create(filled(i)));
-        await Promise.all(batch);
+      if (storeDb) {
+        const size = batch ?? 10_000;
+        for (let i = from; i < to; ) {
+          storeDb.exec('BEGIN IMMEDIATE');
+          try {
+            for (const end = Math.min(to, i + size); i < end; i++) await raw.create(filled(i));
+            storeDb.exec('COMMIT');
+          } catch (err) {
+            storeDb.exec('ROLLBACK');
+            throw err;
+          }
+        }
+      } else {
+        const width = concurrency ?? 1;
+        for (let i = from; i < to; ) {
+          const group: Promise<unknown>[] = [];
+          for (let k = 0; k < width && i < to; k++, i++) group.push(raw.create(filled(i)));
+          await Promise.all(group);
+        }
       }
       return { seconds: (performance.now() - t) / 1000 };
     },
