@@ -89,7 +89,12 @@ export class ChangeFeed {
   }
 
   async #connect(): Promise<void> {
-    const client = new pg.Client({ ...this.#o.connection, keepAlive: true });
+    // keepAlive and a connect timeout: a silent network loss must end in a retry, not a hang.
+    const client = new pg.Client({
+      connectionTimeoutMillis: 10_000,
+      ...this.#o.connection,
+      keepAlive: true,
+    });
     // Until LISTEN is set up, an error just fails the attempt.
     client.on('error', () => {});
     await client.connect();
