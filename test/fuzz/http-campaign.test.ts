@@ -17,7 +17,7 @@ import { CANARY, type FuzzWorld, fileSnapshot, fuzzWorld } from './world.js';
  * one request at a time, each checked as it comes back. FUZZ_RUNS sets the
  * number of requests (CI: the default, about two minutes); FUZZ_SEED the seed.
  */
-const RUNS = Number(process.env['FUZZ_RUNS'] ?? 20_000);
+const RUNS = Number(process.env['FUZZ_RUNS'] ?? 35_000);
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20261128);
 const MAX_XML_SAMPLES = 400;
 
