@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { BadRequestError } from '../../src/core/errors.js';
-import { storeFromUrl } from '../../src/store/index.js';
+import type { Phase } from '../../src/core/phases.js';
+import { SqliteJobStore, storeFromUrl } from '../../src/store/index.js';
 import { PostgresJobStore, type PostgresStoreOptions, parsePayload } from '../../src/store/postgres/index.js';
 import type { ClaimRequest, JobChange } from '../../src/store/types.js';
 import { admin, createTestDatabase, postgresUnavailable, type TestDatabase } from '../helpers/pg.js';
@@ -208,6 +209,71 @@ if (skip) {
       } finally {
         await store.close();
         await dropSchema(store.schema);
+      }
+    });
+
+    it('claims in the same order as the SQLite store, limits and round robin included (randomised)', async () => {
+      // A seeded generator, so a failure names a reproducible scenario.
+      let seed = 20_261_128;
+      const random = () => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+        return seed / 2_147_483_648;
+      };
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+      const owners = ['ann', 'bob', 'cy', 'dee', null];
+      const types = ['echo', 'cutout'];
+      for (let scenario = 0; scenario < 12; scenario++) {
+        const pgStore = await openStore();
+        const sqlite = new SqliteJobStore(':memory:');
+        await sqlite.init();
+        try {
+          // Enough queued jobs (up to 150) that a flooding owner pushes idle owners past
+          // the claim's 64-job window, some already EXECUTING, creation times with ties.
+          const count = 60 + Math.floor(random() * 160);
+          const flooder = pick(owners);
+          for (let i = 0; i < count; i++) {
+            const phase: Phase = random() < 0.02 ? 'EXECUTING' : random() < 0.05 ? 'PENDING' : 'QUEUED';
+            // The flooder queued first; the others mostly later (ties on purpose).
+            const floods = random() < 0.7;
+            const job = newJob(`s${scenario}-${String(i).padStart(3, '0')}`, {
+              phase,
+              ownerId: floods ? flooder : pick(owners),
+              jobType: pick(types),
+              creationTime: T0 + Math.floor((floods ? 0 : count * 0.4) + random() * count * 0.6),
+            });
+            await pgStore.create(job);
+            await sqlite.create(job);
+          }
+          const request = claim({
+            maxExecuting: 2 + Math.floor(random() * 12),
+            maxExecutingPerOwner: 1 + Math.floor(random() * 4),
+            jobTypes: [
+              { name: 'echo', maxExecuting: 1 + Math.floor(random() * 10) },
+              ...(random() < 0.8 ? [{ name: 'cutout', maxExecuting: 1 + Math.floor(random() * 5) }] : []),
+            ],
+          });
+          const running: string[] = [];
+          for (let step = 0; step < 3 * count; step++) {
+            if (running.length > 0 && random() < 0.45) {
+              const [done] = running.splice(Math.floor(random() * running.length), 1);
+              await pgStore.update(done!, {}, { phase: 'COMPLETED', lease: null });
+              await sqlite.update(done!, {}, { phase: 'COMPLETED', lease: null });
+              continue;
+            }
+            const fromPg = (await pgStore.claimNext(request))?.jobId ?? null;
+            const fromSqlite = (await sqlite.claimNext(request))?.jobId ?? null;
+            assert.equal(
+              fromPg,
+              fromSqlite,
+              `scenario ${scenario}, step ${step}: ${JSON.stringify(request)}`,
+            );
+            if (fromPg) running.push(fromPg);
+          }
+        } finally {
+          await sqlite.close();
+          await pgStore.close();
+          await dropSchema(pgStore.schema);
+        }
       }
     });
 
