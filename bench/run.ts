@@ -262,6 +262,9 @@ async function createJob(agent: http.Agent | false, t: Target, body = 'N=1'): Pr
 
 const PHASE = /<uws:phase>(\w+)<\/uws:phase>/;
 
+/** Trivial jobs that ended in ERROR or ABORTED (a server fault): reported, not fatal. */
+const failedJobs: string[] = [];
+
 /** One trivial job end to end, as a client does it. */
 async function jobEndToEnd(agent: http.Agent, t: Target): Promise<void> {
   const path = await createJob(agent, t, 'N=1&PHASE=RUN');
@@ -272,9 +275,10 @@ async function jobEndToEnd(agent: http.Agent, t: Target): Promise<void> {
     if (r.status !== 200 || !m) throw new Error(`WAIT: ${r.status} ${r.body.slice(0, 200)}`);
     phase = m[1]!;
     if (phase === 'ERROR' || phase === 'ABORTED') {
-      const why = /<uws:message>([^<]*)<\/uws:message>/.exec(r.body)?.[1];
-      const detail = await request(agent, t, 'GET', `${path}/error`);
-      throw new Error(`job ${path} ended ${phase}: ${why ?? '?'}; /error: ${detail.body.slice(0, 500)}`);
+      // A trivial job must not fail: counted and shown in the report, with the job document.
+      failedJobs.push(`${path} ended ${phase}: ${r.body.replace(/\s+/g, ' ').slice(0, 1500)}`);
+      await request(agent, t, 'DELETE', path);
+      return;
     }
   }
   const result = await request(agent, t, 'GET', `${path}/results/result`);
@@ -448,9 +452,12 @@ async function measureThroughput(store: StoreUnderTest, c: Ceilings): Promise<vo
       ceiling: { name: 'bare HTTP, 1 client', value: c.httpRate1 },
       runs: one.map((r) => r.perSecond),
     });
+    await s.control.call('resetCounters');
     const sixteen = await repeat(RUNS, () =>
       closedLoop(16, RUN_SECONDS, async () => void (await createJob(a16, t))),
     );
+    const createCounters = await s.control.call<Counters>('counters');
+    const created = sixteen.reduce((a, r) => a + r.ops, 0);
     const create16 = medianRate(sixteen);
     record({
       id: 'create-16',
@@ -462,6 +469,7 @@ async function measureThroughput(store: StoreUnderTest, c: Ceilings): Promise<vo
       ceiling: { name: 'bare HTTP, 16 clients', value: c.httpRate16 },
       target: { text: '>= 5,000/s', met: create16 >= 5000 },
       runs: sixteen.map((r) => r.perSecond),
+      note: `per creation: ${(createCounters.cpuMs / created).toFixed(3)} ms of server CPU, ${(createCounters.commits / created).toFixed(2)} commits`,
     });
     if (commitCeiling) {
       record({
@@ -478,7 +486,7 @@ async function measureThroughput(store: StoreUnderTest, c: Ceilings): Promise<vo
     // End to end: the counters tell commits, reads and requests per job.
     await closedLoop(16, 0.5, async () => void (await jobEndToEnd(a16, t)));
     const e2e: LoadResult[] = [];
-    let perJob = { commits: 0, reads: 0, requests: 0, byMethod: {} as Record<string, number> };
+    let perJob = { commits: 0, reads: 0, requests: 0, cpuMs: 0, byMethod: {} as Record<string, number> };
     for (let i = 0; i < RUNS; i++) {
       await s.control.call('resetCounters');
       const r = await closedLoop(16, RUN_SECONDS + 1, async () => void (await jobEndToEnd(a16, t)));
@@ -488,10 +496,18 @@ async function measureThroughput(store: StoreUnderTest, c: Ceilings): Promise<vo
         commits: k.commits / r.ops,
         reads: k.reads / r.ops,
         requests: k.requests / r.ops,
+        cpuMs: k.cpuMs / r.ops,
         byMethod: Object.fromEntries(Object.entries(k.byMethod).map(([m, n]) => [m, n / r.ops])),
       };
     }
     const e2eRate = medianRate(e2e);
+    if (failedJobs.length > 0) {
+      notes.push(
+        `${label}: ${failedJobs.length} trivial job(s) ended in ERROR or ABORTED during the end-to-end runs (a server fault). First: ${failedJobs[0]}`,
+      );
+      console.log(`  ${label.padEnd(10)} FAILED JOBS: ${failedJobs.length}; first: ${failedJobs[0]}`);
+      failedJobs.length = 0;
+    }
     const tripsPerJob = perJob.requests;
     record({
       id: 'e2e-16',
@@ -506,7 +522,7 @@ async function measureThroughput(store: StoreUnderTest, c: Ceilings): Promise<vo
       },
       target: { text: '>= 1,000/s', met: e2eRate >= 1000 },
       runs: e2e.map((r) => r.perSecond),
-      note: `per job: ${perJob.commits.toFixed(2)} commits, ${perJob.reads.toFixed(2)} store reads, ${tripsPerJob.toFixed(2)} HTTP requests; store calls ${JSON.stringify(
+      note: `per job: ${perJob.cpuMs.toFixed(2)} ms of server CPU, ${perJob.commits.toFixed(2)} commits, ${perJob.reads.toFixed(2)} store reads, ${tripsPerJob.toFixed(2)} HTTP requests; store calls ${JSON.stringify(
         Object.fromEntries(Object.entries(perJob.byMethod).map(([m, n]) => [m, Math.round(n * 100) / 100])),
       )}`,
     });

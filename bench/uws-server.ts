@@ -132,6 +132,13 @@ const uws = await createUwsService({
   builtins: false,
   runJobs: options.runJobs ?? true,
   maxExecuting: options.maxExecuting ?? 64,
+  // Warnings and errors of the scheduler and reaper go to stderr: a trivial job should raise none.
+  log: {
+    info() {},
+    warn: (obj, msg) =>
+      console.error(`[uws-server ${process.pid}] warn: ${msg} ${JSON.stringify(obj)} now=${Date.now()}`),
+    error: (obj, msg) => console.error(`[uws-server ${process.pid}] error: ${msg} ${JSON.stringify(obj)}`),
+  },
   ...(options.nodeId ? { nodeId: options.nodeId } : {}),
 });
 const http = createHttpServer({
@@ -148,6 +155,16 @@ http.server.on('request', () => {
   requests++;
 });
 await uws.start();
+// Diagnostic: a change announced for a job this node already runs, carrying an older
+// version than the one the run started from (a late notification from another path).
+raw.watch((change) => {
+  const running = uws.scheduler?.runningJobIds().includes(change.jobId);
+  if (running && (change.phase === 'QUEUED' || change.phase === 'PENDING')) {
+    console.error(
+      `[uws-server ${process.pid}] stale change for a running job: ${change.jobId} ${change.kind} ${change.phase} v${change.version}`,
+    );
+  }
+});
 const address = await http.listen({ host: '127.0.0.1', port: 0 });
 
 /** Creation times of filled jobs: in the past, 5 ms apart, so that list order is the index order. */
