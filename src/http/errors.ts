@@ -44,17 +44,17 @@ export function handleError(err: unknown, request: FastifyRequest, reply: Fastif
   const e = (err ?? {}) as FastifyLikeError;
   const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
   if (status >= 400 && status < 500) {
-    return sendError(reply, status, clientMessage(e, status));
+    return sendError(reply, status, clientMessage(e, status, request));
   }
   const id = faultId();
   request.log.error({ err, faultId: id, url: request.url, method: request.method }, 'request failed');
   return sendError(reply, 500, `internal error (fault id ${id}); the service log has the details`);
 }
 
-function clientMessage(e: FastifyLikeError, status: number): string {
+function clientMessage(e: FastifyLikeError, status: number, request: FastifyRequest): string {
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return 'the request body is larger than this service accepts';
+      return `the request body is larger than this service accepts (at most ${request.routeOptions.bodyLimit} bytes)`;
     case 'FST_REQ_FILE_TOO_LARGE':
       return 'an uploaded file is larger than this service accepts';
     case 'FST_FILES_LIMIT':
