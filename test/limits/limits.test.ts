@@ -66,7 +66,7 @@ describe('limits, each with its status and a message naming it', () => {
       body: new URLSearchParams({ MESSAGE: 'x'.repeat(5000) }),
     });
     assert.equal(body.status, 413);
-    assert.match(body.text, /body is larger/);
+    assert.match(body.text, /body is larger than this service accepts \(at most 4096 bytes\)/);
     const form = new FormData();
     form.append('UPLOAD', 't,param:f');
     form.append('f', new Blob(['y'.repeat(2000)]), 'f.txt');
