@@ -838,6 +838,81 @@ async function profiled(
   console.log(summary);
 }
 
+/**
+ * Server CPU per step of a job's life, each step measured alone over HTTP with 16
+ * clients: what the end-to-end figure is made of.
+ */
+async function breakdown(store: StoreUnderTest): Promise<void> {
+  section(`${store.label}: server CPU per step of a job's life`);
+  const fresh = await store.fresh();
+  const s = await startUws(fresh.url);
+  const t = s.target;
+  const agent = keepAliveAgent(16);
+  const rows: string[] = [];
+  async function step(name: string, ids: string[], op: (id: string) => Promise<void>): Promise<void> {
+    await s.control.call('resetCounters');
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < ids.length) await op(ids[next++]!);
+      }),
+    );
+    const sec = (performance.now() - t0) / 1000;
+    const k = await s.control.call<Counters>('counters');
+    const line = `${name.padEnd(58)} ${(k.cpuMs / ids.length).toFixed(3).padStart(7)} ms CPU  ${(ids.length / sec).toFixed(0).padStart(6)}/s  ${(k.commits / ids.length).toFixed(2)} commits ${(k.reads / ids.length).toFixed(2)} reads`;
+    rows.push(line);
+    console.log(`  ${line}`);
+  }
+  try {
+    const n = opts.quick ? 1000 : 3000;
+    const slots = Array.from({ length: n }, (_, i) => String(i));
+    const pending: string[] = [];
+    await step('POST create (PENDING)', slots, async () => {
+      pending.push(await createJob(agent, t));
+    });
+    await step('GET job document', pending, async (p) => {
+      const r = await request(agent, t, 'GET', p);
+      if (r.status !== 200) throw new Error(`GET ${r.status}`);
+    });
+    await step('POST phase=RUN, then the scheduler runs it (no client waits)', pending, async (p) => {
+      const r = await request(agent, t, 'POST', `${p}/phase`, 'PHASE=RUN');
+      if (r.status !== 303) throw new Error(`RUN ${r.status}`);
+    });
+    // The runs go on after the last RUN answered: wait for them, and count their CPU too.
+    const before = await s.control.call<Counters>('counters');
+    for (;;) {
+      const r = await request(agent, t, 'GET', '/noop/async?PHASE=QUEUED&PHASE=EXECUTING&LAST=1');
+      if (!r.body.includes('<uws:jobref ')) break;
+      await sleep(20);
+    }
+    const after = await s.control.call<Counters>('counters');
+    const tail = `  (+ ${((after.cpuMs - before.cpuMs) / n).toFixed(3)} ms CPU per job for runs still going after the last RUN answered)`;
+    rows.push(tail);
+    console.log(tail);
+    await step('GET ?WAIT=30 on a COMPLETED job (answers at once)', pending, async (p) => {
+      const r = await request(agent, t, 'GET', `${p}?WAIT=30`);
+      if (!r.body.includes('COMPLETED')) throw new Error(`not completed: ${r.body.slice(0, 200)}`);
+    });
+    await step('GET results/result (a 3-byte file)', pending, async (p) => {
+      const r = await request(agent, t, 'GET', `${p}/results/result`);
+      if (r.status !== 200) throw new Error(`result ${r.status}`);
+    });
+    await step('DELETE a COMPLETED job (row and directory)', pending, async (p) => {
+      const r = await request(agent, t, 'DELETE', p);
+      if (r.status !== 303) throw new Error(`DELETE ${r.status}`);
+    });
+    await step('GET a job that does not exist (404: routing, error path)', slots, async (i) => {
+      await request(agent, t, 'GET', `/noop/async/nosuchjob${i}`);
+    });
+  } finally {
+    agent.destroy();
+    await stopUws(s);
+    await fresh.dispose();
+  }
+  writeFileSync(join(RESULTS_DIR, `breakdown-${store.label.toLowerCase()}.txt`), `${rows.join('\n')}\n`);
+}
+
 async function profileServer(store: StoreUnderTest): Promise<void> {
   const dir = join(RESULTS_DIR, 'profile');
   mkdirSync(dir, { recursive: true });
@@ -963,7 +1038,10 @@ async function main(): Promise<void> {
     );
   }
   if (opts.profile) {
-    for (const store of stores) await profileServer(store);
+    for (const store of stores) {
+      await breakdown(store);
+      await profileServer(store);
+    }
     return;
   }
   const c = await measureCeilings();
