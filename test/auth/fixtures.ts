@@ -107,8 +107,8 @@ export function bearer(token: string): Credentials {
   return { authorization: `Bearer ${token}` };
 }
 
-/** A real server (SQLite file, no scheduler) with the given settings on 127.0.0.1, any free port. */
-export async function serve(dir: string, extra: UwsConfigInput): Promise<Server> {
+/** A real server (SQLite file, no scheduler unless asked) with the given settings on 127.0.0.1, any free port. */
+export async function serve(dir: string, extra: UwsConfigInput, runJobs = false): Promise<Server> {
   const config = validateConfig({
     server: { host: '127.0.0.1', port: 0 },
     store: { url: `sqlite:${path.join(dir, 'jobs.db')}` },
@@ -116,5 +116,5 @@ export async function serve(dir: string, extra: UwsConfigInput): Promise<Server>
     log: { level: 'silent' },
     ...extra,
   });
-  return startServer(config, { runJobs: false });
+  return startServer(config, { runJobs });
 }

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { Phase } from '../../src/core/phases.js';
 import { createResultWriter } from '../../src/results/result-files.js';
 import type { Caller } from '../../src/service.js';
-import { transitionJob } from '../../src/store/transition.js';
+import type { JobPatch } from '../../src/store/types.js';
 import { type AuthWorld, authWorld, type Server, serve } from '../auth/fixtures.js';
 
 /** A string that must never appear in any answer: it is only in files outside every job's directory. */
@@ -32,7 +31,7 @@ export interface FuzzWorld {
  * symbolic links to a secret file, a job whose whole directory is a link to
  * a folder outside, values full of XML special characters.
  */
-export async function fuzzWorld(root: string): Promise<FuzzWorld> {
+export async function fuzzWorld(root: string, runJobs = false): Promise<FuzzWorld> {
   const outside = path.join(root, 'outside');
   fs.mkdirSync(outside);
   fs.writeFileSync(path.join(outside, 'SECRET.txt'), `${CANARY}\n`);
@@ -40,32 +39,37 @@ export async function fuzzWorld(root: string): Promise<FuzzWorld> {
   fs.writeFileSync(path.join(outside, 't'), `${CANARY}\n`);
   const auth = await authWorld(root);
   const workDir = path.join(root, 'work');
-  const server = await serve(root, {
-    auth: auth.auth,
-    wait: { maxSeconds: 1 },
-    uploads: { maxBytes: 256 * 1024, fetchTimeoutSeconds: 2 },
-    // Wrong credentials are part of the mix: no throttling of them here (test/limits has that).
-    limits: { jobsPerMinute: 0, authFailuresPerMinute: 0 },
-    // FUZZ_LOG=error shows the service's own account of a failure.
-    log: { level: (process.env['FUZZ_LOG'] as 'error' | undefined) ?? 'silent' },
-  });
+  const server = await serve(
+    root,
+    {
+      auth: auth.auth,
+      wait: { maxSeconds: 1 },
+      uploads: { maxBytes: 256 * 1024, fetchTimeoutSeconds: 2 },
+      // Wrong credentials are part of the mix: no throttling of them here (test/limits has that).
+      limits: { jobsPerMinute: 0, authFailuresPerMinute: 0 },
+      // FUZZ_LOG=error shows the service's own account of a failure.
+      log: { level: (process.env['FUZZ_LOG'] as 'error' | undefined) ?? 'silent' },
+    },
+    runJobs,
+  );
   const { service, store, workDirs } = server.uws;
   const anonymous: Caller = { ownerId: null };
   const alice: Caller = { ownerId: 'alice' };
   const bob: Caller = { ownerId: 'bob' };
 
-  const move = async (jobId: string, phases: Phase[], last: Parameters<typeof transitionJob>[5] = {}) => {
-    for (const [i, phase] of phases.entries()) {
-      const r = await transitionJob(
-        store,
-        jobId,
-        phase,
-        'server',
-        Date.now(),
-        i === phases.length - 1 ? last : {},
-      );
-      if (r.kind !== 'applied') throw new Error(`fixture ${jobId} -> ${phase}: ${r.kind}`);
-    }
+  /**
+   * Ends a PENDING fixture job in one store update: it never passes through
+   * QUEUED, so a running scheduler never claims it.
+   */
+  const end = async (jobId: string, phase: 'COMPLETED' | 'ERROR', extras: JobPatch = {}) => {
+    const job = await store.get(jobId);
+    const now = Date.now();
+    const r = await store.update(
+      jobId,
+      { phase: 'PENDING', version: job!.version },
+      { phase, startTime: now, endTime: now, ...extras },
+    );
+    if (!r.ok) throw new Error(`fixture ${jobId} -> ${phase}: lost a race`);
   };
   const addResult = async (jobId: string, id: string, data: string) => {
     const writer = createResultWriter(workDirs, jobId, async (result) => {
@@ -101,7 +105,6 @@ export async function fuzzWorld(root: string): Promise<FuzzWorld> {
     parameters: [{ name: 'UPLOAD', value: 't,param:f' }],
     files: [await staged('f', 'table data')],
   });
-  await move(done.jobId, ['QUEUED', 'EXECUTING']);
   await addResult(done.jobId, 'result', 'fine\n');
   await addResult(done.jobId, 'evil', 'replaced by a link\n');
   const doneDir = workDirs.path(done.jobId);
@@ -110,7 +113,7 @@ export async function fuzzWorld(root: string): Promise<FuzzWorld> {
   fs.rmSync(path.join(doneDir, 't'));
   fs.symlinkSync(path.join(outside, 't'), path.join(doneDir, 't'));
   fs.symlinkSync(path.join(outside, 'SECRET.txt'), path.join(doneDir, 'SECRET.txt'));
-  await move(done.jobId, ['COMPLETED']);
+  await end(done.jobId, 'COMPLETED');
   // Completed, whose whole directory became a link to a folder outside.
   const linked = await service.createJob({
     jobType: 'checksum',
@@ -118,14 +121,13 @@ export async function fuzzWorld(root: string): Promise<FuzzWorld> {
     parameters: [{ name: 'UPLOAD', value: 't,param:f' }],
     files: [await staged('f', 'other data')],
   });
-  await move(linked.jobId, ['QUEUED', 'EXECUTING']);
   await addResult(linked.jobId, 'result', 'fine\n');
-  await move(linked.jobId, ['COMPLETED']);
+  await end(linked.jobId, 'COMPLETED');
   fs.rmSync(workDirs.path(linked.jobId), { recursive: true });
   fs.symlinkSync(outside, workDirs.path(linked.jobId));
   // Failed, with markup in its error.
   const failed = await service.createJob({ jobType: 'sleep', caller: alice, parameters: [] });
-  await move(failed.jobId, ['QUEUED', 'EXECUTING', 'ERROR'], {
+  await end(failed.jobId, 'ERROR', {
     errorSummary: { type: 'fatal', message: `failed: ${MARKUP}`, hasDetail: true },
     errorDetail: `detail ${MARKUP}`,
   });
@@ -171,12 +173,27 @@ export async function fuzzWorld(root: string): Promise<FuzzWorld> {
  */
 export function fileSnapshot(root: string): string[] {
   const out: string[] = [];
+  // With jobs running, files come and go while we look: a vanished one is simply not listed.
+  const gone = (e: unknown) => (e as { code?: string }).code === 'ENOENT';
   const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      if (gone(e)) return;
+      throw e;
+    }
+    for (const entry of entries) {
       const full = path.join(dir, entry.name);
       const rel = path.relative(root, full);
       if (/^jobs\.db/.test(rel)) continue;
-      const st = fs.lstatSync(full);
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(full);
+      } catch (e) {
+        if (gone(e)) continue;
+        throw e;
+      }
       if (entry.isDirectory()) {
         if (!rel.endsWith('.staging')) out.push(`${rel}/`);
         walk(full);
