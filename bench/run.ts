@@ -1002,6 +1002,11 @@ function readmeTable(): string {
       : '';
     lines.push(`| ${figure} | ${cells.join(' | ')} | ${ceiling} | ${first.target?.text ?? ''} |`);
   }
+  const loads = figures.map((f) => f.load[0] ?? 0);
+  lines.push(
+    '',
+    `1-minute load average while measuring: ${Math.min(...loads)} to ${Math.max(...loads)} (2 cores; ${Math.max(...loads) > 2 ? 'other work shared the machine, so absolute figures are noisy' : 'the machine was otherwise quiet'}).`,
+  );
   const ceilings = figures.filter((f) => f.store === 'machine');
   lines.push('', '| Ceiling (same run) | Value |', '| --- | ---: |');
   for (const f of ceilings) lines.push(`| ${f.figure} | ${fmt(f.value)} ${f.unit} |`);
