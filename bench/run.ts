@@ -630,7 +630,7 @@ async function measureScale(store: StoreUnderTest, c: Ceilings, maxJobs: number)
     const agent = keepAliveAgent(1);
     const sizes = [10_000, 100_000, 1_000_000].filter((n) => n <= maxJobs);
     if (!sizes.includes(maxJobs)) sizes.push(maxJobs);
-    const mem0 = await s.control.call<{ rss: number }>('memory');
+    const mem0 = await s.control.call<{ rss: number; heapUsed: number }>('memory');
     record({
       id: 'rss-0',
       store: label,
@@ -639,6 +639,7 @@ async function measureScale(store: StoreUnderTest, c: Ceilings, maxJobs: number)
       unit: 'MiB',
       kind: 'memory',
       ceiling: { name: 'bare node:http RSS', value: c.bareRss / 2 ** 20 },
+      note: `V8 heap in use after GC: ${(mem0.heapUsed / 2 ** 20).toFixed(1)} MiB`,
     });
     let have = 0;
     for (const n of sizes) {
@@ -653,7 +654,7 @@ async function measureScale(store: StoreUnderTest, c: Ceilings, maxJobs: number)
       );
       have = n;
       const size = n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`;
-      const mem = await s.control.call<{ rss: number }>('memory');
+      const mem = await s.control.call<{ rss: number; heapUsed: number }>('memory');
       record({
         id: `rss-${size}`,
         store: label,
@@ -662,6 +663,7 @@ async function measureScale(store: StoreUnderTest, c: Ceilings, maxJobs: number)
         unit: 'MiB',
         kind: 'memory',
         ceiling: { name: 'bare node:http RSS', value: c.bareRss / 2 ** 20 },
+        note: `V8 heap in use after GC: ${(mem.heapUsed / 2 ** 20).toFixed(1)} MiB`,
       });
       for (const [what, query, target] of [
         ['LAST=100', 'LAST=100', n >= 1_000_000 ? 20 : undefined],
