@@ -12,7 +12,8 @@
  *             but started after warm-up); writes bench/results/profile/ and prints where the time goes
  * --max-jobs  largest stored-job count for the list and memory figures (default 1,000,000)
  * --pg-max-jobs  the same on PostgreSQL (default 100,000; 10,000 with --quick)
- * --experiment NAME  emulate a proposed change in the server under test (claim-gate; see uws-server.ts)
+ * --experiment NAME  emulate a proposed change in the server under test (claim-gate, group-commit;
+ *             see uws-server.ts)
  * --report FILE.json  print the README table of a stored run instead of measuring
  * --no-sqlite  measure PostgreSQL only
  */

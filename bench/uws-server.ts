@@ -31,6 +31,7 @@ interface Options {
    * What-if changes of code outside bench/, emulated here to measure a proposed fix:
    * 'claim-gate': the scheduler asks the store for queued work only when a job was
    * queued since its last empty claim (or its poll timer fires).
+   * 'group-commit' (SQLite): writes of one event-loop turn share one commit.
    */
   readonly experiments?: readonly string[];
 }
@@ -52,6 +53,39 @@ const WRITES = new Set(['create', 'update', 'delete', 'claimNext', 'renewLeases'
 
 /** Claim gate (experiment): no claim transaction while nothing was queued since the last empty claim. */
 let queuedSince = true;
+
+/**
+ * Group commit (experiment, SQLite): the writes that arrive in one turn of the event
+ * loop share one transaction, committed in the next check phase; each write's
+ * caller gets its answer only after that commit, as with a real group commit.
+ */
+const grouped = options.experiments?.includes('group-commit') ?? false;
+let group: Promise<void> | null = null;
+
+async function inGroup<T>(write: () => Promise<T>): Promise<T> {
+  const db = storeDb;
+  if (!db) return write();
+  if (!group) {
+    db.exec('BEGIN IMMEDIATE');
+    counts.commits++;
+    group = new Promise<void>((resolve, reject) =>
+      setImmediate(() => {
+        group = null;
+        try {
+          db.exec('COMMIT');
+          resolve();
+        } catch (err) {
+          db.exec('ROLLBACK');
+          reject(err);
+        }
+      }),
+    );
+  }
+  const committed = group;
+  const result = await write();
+  await committed;
+  return result;
+}
 
 function counting(store: JobStore): JobStore {
   const gate = options.experiments?.includes('claim-gate') ?? false;
@@ -75,6 +109,12 @@ function counting(store: JobStore): JobStore {
           const job = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
           if (job) queuedSince = true; // there may be more
           return job;
+        };
+      }
+      if (grouped && WRITES.has(prop)) {
+        return (...args: unknown[]) => {
+          counts.byMethod[prop] = (counts.byMethod[prop] ?? 0) + 1;
+          return inGroup(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
         };
       }
       return (...args: unknown[]) => {
