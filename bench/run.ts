@@ -8,8 +8,9 @@
  *
  * --quick     short runs and at most 100k stored jobs (about a minute or two)
  * --pg URL    also measure on PostgreSQL (or set PG_URL); a fresh schema per server, dropped after
- * --profile   only the end-to-end run, with the server under the V8 CPU profiler (as --cpu-prof,
- *             but started after warm-up); writes bench/results/profile/ and prints where the time goes
+ * --profile   instead of the figures: server CPU per step of a job's life, then creations and
+ *             end-to-end jobs with commits, SQL statements and the V8 CPU profile (as --cpu-prof, but
+ *             started after warm-up) of the server; writes bench/results/profile/
  * --max-jobs  largest stored-job count for the list and memory figures (default 1,000,000)
  * --pg-max-jobs  the same on PostgreSQL (default 100,000; 10,000 with --quick)
  * --experiment NAME  emulate a proposed change in the server under test (claim-gate, group-commit;
