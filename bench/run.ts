@@ -504,8 +504,9 @@ async function measureThroughput(store: StoreUnderTest, c: Ceilings): Promise<vo
     }
     const e2eRate = medianRate(e2e);
     if (failedJobs.length > 0) {
+      const messages = [...new Set(failedJobs.map((f) => /<uws:message>([^<]*)</.exec(f)?.[1] ?? '?'))];
       notes.push(
-        `${label}: ${failedJobs.length} trivial job(s) ended in ERROR or ABORTED during the end-to-end runs (a server fault). First: ${failedJobs[0]}`,
+        `${label}: ${failedJobs.length} trivial job(s) ended in ERROR or ABORTED during the end-to-end runs, a server fault (${messages.map((m) => `"${m}"`).join(', ')}); each held its client until the job ended.`,
       );
       console.log(`  ${label.padEnd(10)} FAILED JOBS: ${failedJobs.length}; first: ${failedJobs[0]}`);
       failedJobs.length = 0;
@@ -1014,14 +1015,19 @@ function readmeTable(): string {
   const ceilings = figures.filter((f) => f.store === 'machine');
   lines.push('', '| Ceiling (same run) | Value |', '| --- | ---: |');
   for (const f of ceilings) lines.push(`| ${f.figure} | ${fmt(f.value)} ${f.unit} |`);
+  const withNotes = figures.filter((f) => f.note && f.store !== 'machine' && !f.note.startsWith('V8 heap'));
+  if (withNotes.length || notes.length) lines.push('');
+  for (const f of withNotes) lines.push(`- ${f.store}, ${f.figure}: ${f.note}`);
+  for (const n of notes) lines.push(`- ${n}`);
   return `${lines.join('\n')}\n`;
 }
 
 async function main(): Promise<void> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   if (opts.report) {
-    const stored = JSON.parse(readFileSync(opts.report, 'utf8')) as { figures: Figure[] };
+    const stored = JSON.parse(readFileSync(opts.report, 'utf8')) as { figures: Figure[]; notes?: string[] };
     figures.push(...stored.figures);
+    notes.push(...(stored.notes ?? []));
     process.stdout.write(readmeTable());
     return;
   }
@@ -1059,7 +1065,7 @@ async function main(): Promise<void> {
     const max = store.label === 'PostgreSQL' ? opts.pgMaxJobs : opts.maxJobs;
     if (store.label === 'PostgreSQL' && max < opts.maxJobs) {
       notes.push(
-        `PostgreSQL list and memory figures stop at ${fmt(max)} stored jobs: its store creates one job per transaction (no batch API) at about 1,000-2,000/s here, too slow to fill a million within a ten-minute run (--pg-max-jobs raises it).`,
+        `PostgreSQL list and memory figures stop at ${fmt(max)} stored jobs: its store creates one job per transaction (no batch API) at 1,000-2,500 jobs/s here, too slow to fill a million within a ten-minute run (--pg-max-jobs raises it).`,
       );
     }
     await measureScale(store, c, max);
