@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import type { Job } from '../../src/core/job.js';
 import { createResultWriter } from '../../src/results/result-files.js';
 import type { Caller } from '../../src/service.js';
 import type { JobPatch } from '../../src/store/types.js';
@@ -21,6 +22,12 @@ export interface FuzzWorld {
   readonly jobs: Record<string, string>;
   /** Store changes seen so far (the store's own change feed). */
   changes(): number;
+  /**
+   * Puts back the trap fixtures (the completed jobs with links, the failed
+   * one) if the campaign destroyed them, with their ids, records and files,
+   * so that the traps stay in reach for the whole run. Returns how many.
+   */
+  restore(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -137,6 +144,57 @@ export async function fuzzWorld(root: string, runJobs = false): Promise<FuzzWorl
     parameters: [{ name: 'ROWS', value: '3' }],
   });
 
+  // What the traps look like, to put them back when the campaign deletes them.
+  const saved = new Map<string, { job: Job; files: string }>();
+  for (const job of [done, linked, failed]) {
+    const stored = (await store.get(job.jobId))!;
+    const backup = path.join(root, 'fixtures', job.jobId);
+    fs.mkdirSync(path.dirname(backup), { recursive: true });
+    const dir = workDirs.path(job.jobId);
+    if (fs.existsSync(dir) || fs.lstatSync(dir, { throwIfNoEntry: false })) {
+      fs.cpSync(dir, backup, { recursive: true, verbatimSymlinks: true });
+    }
+    saved.set(job.jobId, { job: stored, files: backup });
+  }
+  const restore = async (): Promise<number> => {
+    let restored = 0;
+    for (const [jobId, { job, files }] of saved) {
+      if (await store.get(jobId)) continue;
+      const { results, errorSummary, startTime, endTime, version: _v, ...rest } = job;
+      const created = await store.create({
+        jobId,
+        jobType: rest.jobType,
+        runId: rest.runId,
+        ownerId: rest.ownerId,
+        phase: rest.phase,
+        quote: rest.quote,
+        creationTime: rest.creationTime,
+        executionDuration: rest.executionDuration,
+        destruction: rest.destruction,
+        parameters: rest.parameters,
+        jobInfo: rest.jobInfo,
+      });
+      await store.update(
+        jobId,
+        { version: created.version },
+        {
+          addResults: results,
+          errorSummary,
+          startTime,
+          endTime,
+          ...(errorSummary ? { errorDetail: `detail ${MARKUP}` } : {}),
+        },
+      );
+      const dir = workDirs.path(jobId);
+      fs.rmSync(dir, { recursive: true, force: true });
+      if (fs.existsSync(files) || fs.lstatSync(files, { throwIfNoEntry: false })) {
+        fs.cpSync(files, dir, { recursive: true, verbatimSymlinks: true });
+      }
+      restored++;
+    }
+    return restored;
+  };
+
   let changes = 0;
   const unwatch = store.watch(() => {
     changes++;
@@ -158,6 +216,7 @@ export async function fuzzWorld(root: string, runJobs = false): Promise<FuzzWorl
       bobs: bobs.jobId,
     },
     changes: () => changes,
+    restore,
     async close() {
       unwatch();
       await server.stop();
