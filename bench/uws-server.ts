@@ -10,13 +10,14 @@ import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { createUwsService } from '../src/app.js';
+import type { Job } from '../src/core/job.js';
 import { inProcessExecutor } from '../src/exec/executors/in-process.js';
 import type { JobTypeDefinition } from '../src/exec/job-type.js';
 import { createHttpServer } from '../src/http/server.js';
 import { workDirStager } from '../src/http/uploads.js';
 import { ANONYMOUS } from '../src/service.js';
 import { openStore } from '../src/store/index.js';
-import type { JobStore, NewJob } from '../src/store/types.js';
+import type { JobChangeListener, JobStore, NewJob } from '../src/store/types.js';
 import { serveCommands } from './lib/child.js';
 
 interface Options {
@@ -32,6 +33,7 @@ interface Options {
    * 'claim-gate': the scheduler asks the store for queued work only when a job was
    * queued since its last empty claim (or its poll timer fires).
    * 'group-commit' (SQLite): writes of one event-loop turn share one commit.
+   * 'drop-stale-changes': the scheduler never sees a change older than its claim.
    */
   readonly experiments?: readonly string[];
 }
@@ -87,6 +89,13 @@ async function inGroup<T>(write: () => Promise<T>): Promise<T> {
   return result;
 }
 
+/**
+ * Drop stale changes (experiment): changes older than the version this node claimed a
+ * job at are not passed on, as the scheduler would do if it compared versions.
+ */
+const dropStale = options.experiments?.includes('drop-stale-changes') ?? false;
+const claimedVersion = new Map<string, number>();
+
 function counting(store: JobStore): JobStore {
   const gate = options.experiments?.includes('claim-gate') ?? false;
   if (gate) {
@@ -98,6 +107,23 @@ function counting(store: JobStore): JobStore {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function' || typeof prop !== 'string') return value;
+      if (prop === 'watch' && dropStale) {
+        return (listener: JobChangeListener) =>
+          target.watch((change) => {
+            const claimed = claimedVersion.get(change.jobId);
+            if (claimed !== undefined && change.kind !== 'deleted' && change.version < claimed) return;
+            listener(change);
+          });
+      }
+      if (dropStale && prop === 'claimNext') {
+        return async (...args: unknown[]) => {
+          counts.byMethod[prop] = (counts.byMethod[prop] ?? 0) + 1;
+          counts.commits++;
+          const job = (await (value as (...a: unknown[]) => Promise<Job | null>).apply(target, args)) ?? null;
+          if (job) claimedVersion.set(job.jobId, job.version);
+          return job;
+        };
+      }
       if (prop === 'init' || prop === 'close' || prop === 'watch') return value.bind(target);
       if (gate && prop === 'claimNext') {
         return async (...args: unknown[]) => {
