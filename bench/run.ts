@@ -525,7 +525,15 @@ async function measureThroughput(store: StoreUnderTest, c: Ceilings): Promise<vo
       },
       target: { text: '>= 1,000/s', met: e2eRate >= 1000 },
       runs: e2e.map((r) => r.perSecond),
-      note: `per job: ${perJob.cpuMs.toFixed(2)} ms of server CPU, ${perJob.commits.toFixed(2)} commits, ${perJob.reads.toFixed(2)} store reads, ${tripsPerJob.toFixed(2)} HTTP requests; store calls ${JSON.stringify(
+      note: `a job takes ${quantile(
+        e2e.flatMap((r) => r.latencies),
+        0.5,
+      ).toFixed(1)} ms from POST to DELETE answered (p50; p99 ${quantile(
+        e2e.flatMap((r) => r.latencies),
+        0.99,
+      ).toFixed(
+        1,
+      )} ms); per job: ${perJob.cpuMs.toFixed(2)} ms of server CPU, ${perJob.commits.toFixed(2)} commits, ${perJob.reads.toFixed(2)} store reads, ${tripsPerJob.toFixed(2)} HTTP requests; store calls ${JSON.stringify(
         Object.fromEntries(Object.entries(perJob.byMethod).map(([m, n]) => [m, Math.round(n * 100) / 100])),
       )}`,
     });
