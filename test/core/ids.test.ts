@@ -27,6 +27,13 @@ describe('newJobId (URI-3, issue 2)', () => {
     assert.ok(alphabet.has('-') && alphabet.has('_'));
   });
 
+  it('never starts with - or _, which command lines would take for an option', () => {
+    for (let i = 0; i < 20_000; i++) {
+      const id = newJobId();
+      assert.ok(/^[A-Za-z0-9]/.test(id), id);
+    }
+  });
+
   it('has at least 96 random bits: every one of the 128 bit positions varies', () => {
     const ones = new Array<number>(128).fill(0);
     const n = 2000;
