@@ -513,6 +513,36 @@ if (skip) {
       }
     });
 
+    it('never passes on a change older than one it already announced, nor an echo of its own', async () => {
+      const schema = `uws_stale_${process.pid}`;
+      const node = await openStore(schema);
+      try {
+        const seen: JobChange[] = [];
+        node.watch((c) => seen.push(c));
+        await node.create(newJob('stale-1', { phase: 'QUEUED' }));
+        // Own changes are announced at once, before the call returns: no round trip.
+        assert.deepEqual(seen, [{ jobId: 'stale-1', phase: 'QUEUED', version: 1, kind: 'created' }]);
+        const claimed = await node.claimNext(claim({ nodeId: 'me' }));
+        assert.equal(claimed?.version, 2);
+        assert.equal(seen.length, 2);
+        // A late notification of an older version (as when another node's 'created'
+        // arrives after this node claimed the job) is not passed on; a newer one is.
+        const channel = `${schema}_jobs`;
+        await sql('SELECT pg_notify($1, $2)', [channel, 'stale-1 QUEUED 1 created']);
+        await sql('SELECT pg_notify($1, $2)', [channel, 'stale-1 EXECUTING 2 updated']);
+        await sql('SELECT pg_notify($1, $2)', [channel, 'stale-1 ABORTED 3 updated']);
+        await eventually(() => seen.length === 3, 5000);
+        await new Promise((r) => setTimeout(r, 100)); // the NOTIFY echoes of its own changes too
+        assert.deepEqual(
+          seen.map((c) => `${c.kind} ${c.phase} ${c.version}`),
+          ['created QUEUED 1', 'updated EXECUTING 2', 'updated ABORTED 3'],
+        );
+      } finally {
+        await node.close();
+        await dropSchema(schema);
+      }
+    });
+
     it('reads notification payloads from the right, so job ids may hold spaces', () => {
       assert.deepEqual(parsePayload('a b 7 QUEUED 3 updated'), {
         jobId: 'a b 7',

@@ -34,6 +34,7 @@ import {
   type Sql,
   type SqlValue,
 } from './statements.js';
+import { VersionFloor } from './version-floor.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:port/database`; or give `connection` instead. */
@@ -78,8 +79,9 @@ const WARN_LOG: StoreLog = {
  * The shared JobStore for several nodes: one PostgreSQL database, a pool per node.
  * Every method is one transaction, most of them one statement sent as a named
  * (server-side prepared) statement. Changes are announced by triggers with NOTIFY
- * in the committing transaction, and every store instance hears them (its own
- * included, exactly once) through a dedicated LISTEN connection: see ChangeFeed.
+ * in the committing transaction; every store instance hears other nodes' changes
+ * through a dedicated LISTEN connection (ChangeFeed) and announces its own at once,
+ * dropping their echoes and any stale notification (VersionFloor).
  */
 export class PostgresJobStore implements JobStore {
   readonly kind = 'postgres' as const;
@@ -95,6 +97,8 @@ export class PostgresJobStore implements JobStore {
   #opening: Promise<void> | null = null;
   readonly #listeners = new Set<JobChangeListener>();
   readonly #resyncListeners = new Set<() => void>();
+  /** Per job, watch() never goes back in version (see VersionFloor). */
+  readonly #floor = new VersionFloor();
   /** Statement names by SQL text: the same text always gets the same name. */
   readonly #statementNames = new Map<string, string>();
 
@@ -181,7 +185,7 @@ export class PostgresJobStore implements JobStore {
   async create(job: NewJob): Promise<Job> {
     const rows = await this.#query<PgJobRow>(this.#sql.insert, newJobValues(job));
     if (!rows[0]) throw new Error(`job ${job.jobId} already exists`);
-    return jobFromRow({ ...rows[0], results: null });
+    return this.#wrote(jobFromRow({ ...rows[0], results: null }), 'created');
   }
 
   async get(jobId: string): Promise<Job | null> {
@@ -197,7 +201,7 @@ export class PostgresJobStore implements JobStore {
   async update(jobId: string, expect: JobExpectation, patch: JobPatch): Promise<UpdateOutcome> {
     if (patch.clearResults) return this.#updateClearingResults(jobId, expect, patch);
     const rows = await this.#run<PgJobRow>(casUpdateSql(this.names.s, jobId, expect, patch));
-    if (rows[0]) return { ok: true, job: jobFromRow(rows[0]) };
+    if (rows[0]) return { ok: true, job: this.#wrote(jobFromRow(rows[0]), 'updated') };
     return { ok: false, current: await this.get(jobId) };
   }
 
@@ -227,12 +231,13 @@ export class PostgresJobStore implements JobStore {
       const rows = await this.#on<PgJobRow>(client, this.#sql.get, [jobId]);
       return jobFromRow(rows[0]!);
     });
-    if (job) return { ok: true, job };
+    if (job) return { ok: true, job: this.#wrote(job, 'updated') };
     return { ok: false, current: await this.get(jobId) };
   }
 
   async delete(jobId: string): Promise<boolean> {
     const rows = await this.#query<{ version: number }>(this.#sql.delete, [jobId]);
+    if (rows[0]) this.#emit({ jobId, phase: null, version: rows[0].version, kind: 'deleted' });
     return rows.length > 0;
   }
 
@@ -277,7 +282,7 @@ export class PostgresJobStore implements JobStore {
       request.jobTypes.map((t) => t.name),
       request.jobTypes.map((t) => clampInt(t.maxExecuting)),
     ]);
-    return rows[0] ? jobFromRow(rows[0]) : null;
+    return rows[0] ? this.#wrote(jobFromRow(rows[0]), 'updated') : null;
   }
 
   /**
@@ -409,7 +414,14 @@ export class PostgresJobStore implements JobStore {
     return this.#pool;
   }
 
+  /** Announces a change this store committed, before handing the job to the caller. */
+  #wrote(job: Job, kind: 'created' | 'updated'): Job {
+    this.#emit({ jobId: job.jobId, phase: job.phase, version: job.version, kind });
+    return job;
+  }
+
   #emit(change: JobChange): void {
+    if (!this.#floor.admit(change)) return;
     for (const listener of [...this.#listeners]) {
       try {
         listener(change);
