@@ -26,4 +26,6 @@ export { createHttpServer, type HttpServerOptions, workDirStager } from './http/
 export { WorkDirs } from './results/workdirs.js';
 export { ANONYMOUS, type Caller, type RawParameter, type StagedFile, UwsService } from './service.js';
 export { openStore, storeFromUrl } from './store/index.js';
+export { PostgresJobStore } from './store/postgres/store.js';
+export { SqliteJobStore } from './store/sqlite/store.js';
 export type { JobStore } from './store/types.js';

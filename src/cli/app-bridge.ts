@@ -3,7 +3,10 @@ import type { UwsService } from '../service.js';
 
 /** What the CLI needs of src/app.ts (the lead's composition root). */
 export interface AppModule {
-  startServer(config: UwsConfig): Promise<{ url: string; stop(): Promise<void> }>;
+  startServer(
+    config: UwsConfig,
+    options?: { runJobs?: boolean },
+  ): Promise<{ url: string; stop(): Promise<void> }>;
   startWorker(config: UwsConfig): Promise<{ stop(): Promise<void> }>;
   openAdmin(config: UwsConfig): Promise<{ service: UwsService; close(): Promise<void> }>;
 }

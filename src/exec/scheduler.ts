@@ -32,7 +32,11 @@ export interface SchedulerOptions {
   readonly maxExecutingPerOwner?: number;
   /** How long a lease lasts without renewal; renewed every third of it. */
   readonly leaseMs?: number;
-  /** Fallback poll for queued work that no event announced (another process on the same SQLite file). */
+  /**
+   * Fallback poll for queued work that no event announced, and the check for
+   * expired leases; it runs at least every third of a lease, so a dead runner's
+   * job is resolved within one lease period.
+   */
   readonly pollMs?: number;
   /** Results of a job still running this long after being written are stored at once; earlier ones go with the final phase change. */
   readonly resultFlushMs?: number;
@@ -121,10 +125,13 @@ export class Scheduler {
     await this.recover();
     this.heartbeat = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.heartbeat.unref();
-    this.poller = setInterval(() => {
-      this.kick();
-      void this.resolveExpiredLeases();
-    }, this.pollMs);
+    this.poller = setInterval(
+      () => {
+        this.kick();
+        void this.resolveExpiredLeases();
+      },
+      Math.min(this.pollMs, Math.max(100, Math.floor(this.leaseMs / 3))),
+    );
     this.poller.unref();
     this.kick();
   }

@@ -77,6 +77,23 @@ describe('ivoa-uws serve', () => {
     assert.match(server.stderr, /SIGTERM received, stopping the server/);
   });
 
+  it('--http-only serves jobs but runs none (a worker node runs them)', async () => {
+    const server = new Running(['serve', '--http-only', '--port', '0', ...siteArgs('http-only')]);
+    const [, url] = await server.waitFor(/serving on (http:\/\/\S+)\n/);
+    const created = await fetch(`${url}/sleep/async`, {
+      method: 'POST',
+      body: new URLSearchParams({ DURATION: '0', PHASE: 'RUN' }),
+      redirect: 'manual',
+    });
+    assert.equal(created.status, 303);
+    const jobUrl = created.headers.get('location')!;
+    await new Promise((r) => setTimeout(r, 1500));
+    const phase = await (await fetch(`${jobUrl}/phase`)).text();
+    assert.equal(phase, 'QUEUED', 'nobody on this node ran it');
+    server.child.kill('SIGTERM');
+    assert.equal((await server.exited).code, 0, server.stderr);
+  });
+
   it('stops on SIGINT too', async () => {
     const server = new Running(['serve', '--port', '0', ...siteArgs('serve-int')]);
     await server.waitFor(/serving on /);
