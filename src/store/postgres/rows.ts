@@ -1,40 +1,22 @@
-import type { Job, JobParameter, JobResult, JobSummary } from '../../core/job.js';
-import type { Phase } from '../../core/phases.js';
+import type { Job, JobResult } from '../../core/job.js';
+import {
+  type JobColumns,
+  jobFromColumns,
+  resultFromColumns,
+  SUMMARY_COLUMNS,
+  type SummaryColumns,
+  summaryFromRow,
+} from '../rows.js';
 import type { NewJob } from '../types.js';
 
 /** A job row as the store's pool returns it (int8 already parsed to number). */
-export interface PgJobRow {
-  job_id: string;
-  job_type: string;
-  run_id: string | null;
-  owner_id: string | null;
-  phase: Phase;
-  quote: number | null;
-  creation_time: number;
-  start_time: number | null;
-  end_time: number | null;
-  execution_duration: number;
-  destruction: number | null;
-  parameters: string;
-  job_info: string | null;
-  error_type: 'transient' | 'fatal' | null;
-  error_message: string | null;
+export interface PgJobRow extends JobColumns {
   error_has_detail: boolean | null;
-  lease_node: string | null;
-  lease_expires: number | null;
-  version: number;
   /** json_agg of [id, media_type, size, file_name, href] in list order; null when none. */
   results: [string, string, number | null, string | null, string | null][] | null;
 }
 
-export interface PgSummaryRow {
-  job_id: string;
-  job_type: string;
-  run_id: string | null;
-  owner_id: string | null;
-  phase: Phase;
-  creation_time: number;
-}
+export type PgSummaryRow = SummaryColumns;
 
 const COLUMNS = [
   'job_id',
@@ -73,56 +55,14 @@ export function jobSelectList(s: string, alias: string): string {
        FROM ${s}.results r WHERE r.job_id = ${alias}.job_id) AS results`;
 }
 
-export const SUMMARY_COLUMNS = 'job_id, job_type, run_id, owner_id, phase, creation_time';
+export { SUMMARY_COLUMNS, summaryFromRow };
 
 export function jobFromRow(row: PgJobRow): Job {
-  return {
-    jobId: row.job_id,
-    jobType: row.job_type,
-    runId: row.run_id,
-    ownerId: row.owner_id,
-    phase: row.phase,
-    quote: row.quote,
-    creationTime: row.creation_time,
-    startTime: row.start_time,
-    endTime: row.end_time,
-    executionDuration: row.execution_duration,
-    destruction: row.destruction,
-    parameters: JSON.parse(row.parameters) as JobParameter[],
-    results: (row.results ?? []).map(resultFromTuple),
-    errorSummary:
-      row.error_type === null
-        ? null
-        : {
-            type: row.error_type,
-            message: row.error_message ?? '',
-            hasDetail: row.error_has_detail === true,
-          },
-    jobInfo: row.job_info === null ? null : (JSON.parse(row.job_info) as Record<string, string>),
-    lease: row.lease_node === null ? null : { nodeId: row.lease_node, expiresAt: row.lease_expires ?? 0 },
-    version: row.version,
-  };
-}
-
-function resultFromTuple([id, mediaType, size, fileName, href]: NonNullable<
-  PgJobRow['results']
->[number]): JobResult {
-  // Optional fields stay absent rather than undefined, so a read equals what was written.
-  const result: { -readonly [K in keyof JobResult]: JobResult[K] } = { id, mediaType, size };
-  if (fileName !== null) result.fileName = fileName;
-  if (href !== null) result.href = href;
-  return result;
-}
-
-export function summaryFromRow(row: PgSummaryRow): JobSummary {
-  return {
-    jobId: row.job_id,
-    jobType: row.job_type,
-    runId: row.run_id,
-    ownerId: row.owner_id,
-    phase: row.phase,
-    creationTime: row.creation_time,
-  };
+  return jobFromColumns(
+    row,
+    row.error_has_detail === true,
+    (row.results ?? []).map((r) => resultFromColumns(...r)),
+  );
 }
 
 /** Values for the INSERT of a new job, in the order of INSERT_COLUMNS. */
