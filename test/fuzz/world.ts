@@ -195,6 +195,9 @@ export async function fuzzWorld(root: string, runJobs = false): Promise<FuzzWorl
     return restored;
   };
 
+  // Without jobs running, nothing but the requests may change the store: the reaper would
+  // destroy jobs the campaign created with a DESTRUCTION in the past while a later request runs.
+  if (!runJobs) await server.uws.reaper.stop();
   let changes = 0;
   const unwatch = store.watch(() => {
     changes++;
