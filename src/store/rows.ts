@@ -1,5 +1,6 @@
 import type { Job, JobParameter, JobResult, JobSummary } from '../core/job.js';
 import type { Phase } from '../core/phases.js';
+import type { JobPatch } from './types.js';
 
 /** The columns of a stored job, as both stores' drivers return them (booleans aside). */
 export interface JobColumns {
@@ -77,4 +78,39 @@ export function summaryFromRow(row: SummaryColumns): JobSummary {
     phase: row.phase,
     creationTime: row.creation_time,
   };
+}
+
+/**
+ * The columns a patch sets, with their values, in one fixed order (so equal
+ * patch shapes give equal SQL text, which both stores cache). `bool` encodes
+ * booleans the way the database wants them.
+ */
+export function patchColumns<B>(
+  patch: JobPatch,
+  bool: (value: boolean) => B,
+): [column: string, value: string | number | B | null][] {
+  const out: [string, string | number | B | null][] = [];
+  if (patch.phase !== undefined) out.push(['phase', patch.phase]);
+  if (patch.runId !== undefined) out.push(['run_id', patch.runId]);
+  if (patch.quote !== undefined) out.push(['quote', patch.quote]);
+  if (patch.startTime !== undefined) out.push(['start_time', patch.startTime]);
+  if (patch.endTime !== undefined) out.push(['end_time', patch.endTime]);
+  if (patch.executionDuration !== undefined) out.push(['execution_duration', patch.executionDuration]);
+  if (patch.destruction !== undefined) out.push(['destruction', patch.destruction]);
+  if (patch.parameters !== undefined) out.push(['parameters', JSON.stringify(patch.parameters)]);
+  if (patch.errorSummary !== undefined) {
+    const summary = patch.errorSummary;
+    out.push(['error_type', summary?.type ?? null]);
+    out.push(['error_message', summary?.message ?? null]);
+    out.push(['error_has_detail', summary === null ? null : bool(summary.hasDetail)]);
+  }
+  if (patch.errorDetail !== undefined) out.push(['error_detail', patch.errorDetail]);
+  if (patch.jobInfo !== undefined) {
+    out.push(['job_info', patch.jobInfo === null ? null : JSON.stringify(patch.jobInfo)]);
+  }
+  if (patch.lease !== undefined) {
+    out.push(['lease_node', patch.lease?.nodeId ?? null]);
+    out.push(['lease_expires', patch.lease?.expiresAt ?? null]);
+  }
+  return out;
 }

@@ -1,3 +1,4 @@
+import { patchColumns } from '../rows.js';
 import type { JobExpectation, JobListFilter, JobPatch } from '../types.js';
 import { INSERT_COLUMNS, jobColumns, jobSelectList, resultArrays, SUMMARY_COLUMNS } from './rows.js';
 
@@ -80,27 +81,7 @@ function addResultsSql(
 function casParts(jobId: string, expect: JobExpectation, patch: JobPatch, p: Params) {
   const set: string[] = [];
   const assign = (column: string, value: SqlValue) => set.push(`${column} = ${p.add(value)}`);
-  if (patch.phase !== undefined) assign('phase', patch.phase);
-  if (patch.runId !== undefined) assign('run_id', patch.runId);
-  if (patch.quote !== undefined) assign('quote', patch.quote);
-  if (patch.startTime !== undefined) assign('start_time', patch.startTime);
-  if (patch.endTime !== undefined) assign('end_time', patch.endTime);
-  if (patch.executionDuration !== undefined) assign('execution_duration', patch.executionDuration);
-  if (patch.destruction !== undefined) assign('destruction', patch.destruction);
-  if (patch.parameters !== undefined) assign('parameters', JSON.stringify(patch.parameters));
-  if (patch.errorSummary !== undefined) {
-    const summary = patch.errorSummary;
-    assign('error_type', summary?.type ?? null);
-    assign('error_message', summary?.message ?? null);
-    assign('error_has_detail', summary === null ? null : summary.hasDetail);
-  }
-  if (patch.errorDetail !== undefined) assign('error_detail', patch.errorDetail);
-  if (patch.jobInfo !== undefined)
-    assign('job_info', patch.jobInfo === null ? null : JSON.stringify(patch.jobInfo));
-  if (patch.lease !== undefined) {
-    assign('lease_node', patch.lease?.nodeId ?? null);
-    assign('lease_expires', patch.lease?.expiresAt ?? null);
-  }
+  for (const [column, value] of patchColumns(patch, (b) => b)) assign(column, value);
   const where = [`job_id = ${p.add(jobId)}`];
   if (expect.phase !== undefined) where.push(`phase = ${p.add(expect.phase)}`);
   if (expect.version !== undefined) where.push(`version = ${p.add(expect.version)}`);

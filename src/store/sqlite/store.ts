@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Job, JobResult, JobSummary } from '../../core/job.js';
 import { PHASES, type Phase } from '../../core/phases.js';
+import { patchColumns } from '../rows.js';
 import type {
   ClaimRequest,
   JobChange,
@@ -496,27 +497,7 @@ function updateStatement(jobId: string, expect: JobExpectation, patch: JobPatch)
     set.push(`${column} = @${column}`);
     params[column] = value;
   };
-  if (patch.phase !== undefined) assign('phase', patch.phase);
-  if (patch.runId !== undefined) assign('run_id', patch.runId);
-  if (patch.quote !== undefined) assign('quote', patch.quote);
-  if (patch.startTime !== undefined) assign('start_time', patch.startTime);
-  if (patch.endTime !== undefined) assign('end_time', patch.endTime);
-  if (patch.executionDuration !== undefined) assign('execution_duration', patch.executionDuration);
-  if (patch.destruction !== undefined) assign('destruction', patch.destruction);
-  if (patch.parameters !== undefined) assign('parameters', JSON.stringify(patch.parameters));
-  if (patch.errorSummary !== undefined) {
-    const summary = patch.errorSummary;
-    assign('error_type', summary?.type ?? null);
-    assign('error_message', summary?.message ?? null);
-    assign('error_has_detail', summary === null ? null : summary.hasDetail ? 1 : 0);
-  }
-  if (patch.errorDetail !== undefined) assign('error_detail', patch.errorDetail);
-  if (patch.jobInfo !== undefined)
-    assign('job_info', patch.jobInfo === null ? null : JSON.stringify(patch.jobInfo));
-  if (patch.lease !== undefined) {
-    assign('lease_node', patch.lease?.nodeId ?? null);
-    assign('lease_expires', patch.lease?.expiresAt ?? null);
-  }
+  for (const [column, value] of patchColumns(patch, (b) => (b ? 1 : 0))) assign(column, value);
   set.push('version = version + 1');
 
   const where = ['job_id = @job_id'];
