@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ErrorSummary, Job, JobResult } from '../core/job.js';
 import type { ParameterValue } from '../core/parameters.js';
+import { END_PHASES } from '../core/phases.js';
 import { type TransitionExtras, transitionJob } from '../store/transition.js';
 import type { JobChange, JobStore } from '../store/types.js';
 import type { JobType, JobTypeRegistry } from './job-type.js';
@@ -370,10 +371,16 @@ export class Scheduler {
 
   private onChange(change: JobChange): void {
     const mine = this.running.get(change.jobId);
-    if (mine && (change.kind === 'deleted' || (change.phase !== null && change.phase !== 'EXECUTING'))) {
-      this.halt(mine, 'client');
+    if (mine) {
+      if (change.kind === 'deleted' || (change.phase !== null && change.phase !== 'EXECUTING')) {
+        this.halt(mine, 'client');
+      }
+      // A job of ours frees its slot when its run ends, and that end kicks by itself.
+      return;
     }
-    if (change.phase === 'QUEUED' || (mine && change.kind !== 'created')) this.kick();
+    // A job was queued somewhere, or one ended elsewhere (under a global limit, a slot may be free).
+    // Nothing else can make a claim succeed, so nothing else pays for one.
+    if (change.phase === 'QUEUED' || (change.phase !== null && END_PHASES.has(change.phase))) this.kick();
   }
 
   /** Another process may have aborted or deleted a running job, or queued one: look again. */
