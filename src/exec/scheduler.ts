@@ -87,6 +87,9 @@ export class Scheduler {
   private readonly onFinished: SchedulerOptions['onFinished'];
   private readonly running = new Map<string, Running>();
   private dispatching = false;
+  /** How many claims may find a job: a count of jobs queued since the last empty claim, or unknown. */
+  private claimable = Number.POSITIVE_INFINITY;
+  private hintEpoch = 0;
   private dispatchAgain = false;
   private stopped = true;
   private unwatch: (() => void) | null = null;
@@ -158,9 +161,18 @@ export class Scheduler {
     if (this.heartbeat) clearInterval(this.heartbeat);
   }
 
-  /** Asks for a dispatch round; cheap to call often (rounds never overlap). */
-  kick(): void {
+  /**
+   * Asks for a dispatch round; cheap to call often (rounds never overlap). `queued`
+   * says one more job was queued; anything else leaves it unknown how many wait.
+   */
+  kick(hint: 'queued' | 'unknown' = 'unknown'): void {
     if (this.stopped) return;
+    this.hintEpoch++;
+    this.claimable = hint === 'queued' ? this.claimable + 1 : Number.POSITIVE_INFINITY;
+    this.round();
+  }
+
+  private round(): void {
     if (this.dispatching) {
       this.dispatchAgain = true;
       return;
@@ -170,14 +182,20 @@ export class Scheduler {
       this.dispatching = false;
       if (this.dispatchAgain) {
         this.dispatchAgain = false;
-        this.kick();
+        this.round();
       }
     });
   }
 
+  /**
+   * Claims while slots are free and a claim can succeed. Each claim is a write
+   * transaction, so none is made when the queue is known to be empty: after an
+   * empty claim, only a new hint (a job queued, a slot freed) starts another.
+   */
   private async dispatch(): Promise<void> {
     const types = this.jobTypes.all().map((t) => ({ name: t.name, maxExecuting: t.maxExecuting }));
-    while (!this.stopped && this.running.size < this.maxExecuting) {
+    while (!this.stopped && this.running.size < this.maxExecuting && this.claimable > 0) {
+      const epoch = this.hintEpoch;
       let job: Job | null;
       try {
         job = await this.store.claimNext({
@@ -192,7 +210,12 @@ export class Scheduler {
         this.log.error({ err }, 'claiming a queued job failed');
         return;
       }
-      if (!job) return;
+      if (!job) {
+        // A hint that came in during the claim may be for a job the claim did not see yet.
+        if (this.hintEpoch === epoch) this.claimable = 0;
+        continue;
+      }
+      this.claimable--;
       this.launch(job);
     }
   }
@@ -380,7 +403,8 @@ export class Scheduler {
     }
     // A job was queued somewhere, or one ended elsewhere (under a global limit, a slot may be free).
     // Nothing else can make a claim succeed, so nothing else pays for one.
-    if (change.phase === 'QUEUED' || (change.phase !== null && END_PHASES.has(change.phase))) this.kick();
+    if (change.phase === 'QUEUED') this.kick('queued');
+    else if (change.phase !== null && END_PHASES.has(change.phase)) this.kick();
   }
 
   /** Another process may have aborted or deleted a running job, or queued one: look again. */
