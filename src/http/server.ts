@@ -16,6 +16,7 @@ import type { JobType } from '../exec/job-type.js';
 import { answerClientError, answerFrameworkError } from '../security/headers.js';
 import { openJobFile } from '../security/job-files.js';
 import { ANONYMOUS, type Caller, type StagedFile, type UwsService } from '../service.js';
+import type { WebPages } from '../web/index.js';
 import { discoveryDocument, discoveryHtml } from './discovery.js';
 import { handleError, sendError, TEXT_MEDIA_TYPE } from './errors.js';
 import {
@@ -91,6 +92,11 @@ export interface HttpServerOptions {
   /** Fastify logger configuration (default: warnings and errors), or a ready logger. */
   readonly logger?: FastifyServerOptions['logger'];
   readonly loggerInstance?: FastifyBaseLogger;
+  /**
+   * Pages for browsers on the service root, job list and job URLs (src/web,
+   * createWebPages), sent only when a browser asks; XML stays the default (UWS 2.2.2). None when not given.
+   */
+  readonly web?: WebPages;
 }
 
 const DEFAULT_MAX_WAIT_SECONDS = 60;
@@ -118,6 +124,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const limits = options.uploads ?? {};
   const startedAt = service.now();
   const shutdown = new AbortController();
+  const web = options.web;
 
   const common = {
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -218,6 +225,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     });
   }
 
+  web?.register(app, basePath);
+
   const root = basePath === '' ? '/' : basePath;
   resource(root, {
     GET: async (request, reply) => {
@@ -226,6 +235,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
         ['json', ['application/json']],
         ['html', ['text/html', 'application/xhtml+xml']],
       ]);
+      if (format === 'html' && web) {
+        return web.sendServicePage(reply, { jobTypes: service.jobTypes.all(), rootUrl: rootUrl(request) });
+      }
       if (format === 'html') return reply.type('text/html; charset=utf-8').send(discoveryHtml(doc));
       return reply.type(JSON_MEDIA_TYPE).send(JSON.stringify(doc, null, 2));
     },
@@ -283,6 +295,16 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
           ...(lastText !== undefined ? { last: parseLast(lastText) } : {}),
         };
         const who = await caller(request, reply);
+        if (web?.wants(request)) {
+          return web.sendJobList(reply, {
+            service,
+            caller: who,
+            jobType: type,
+            rootUrl: rootUrl(request),
+            listUrl: listUrl(request),
+            query,
+          });
+        }
         const started = await startList(service.listJobs(who, filter));
         const url = listUrl(request);
         if (request.method === 'HEAD') {
@@ -332,6 +354,15 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
             ...(phase !== undefined ? { phase } : {}),
             signal: disconnectSignal(reply),
             jobType: t,
+          });
+        }
+        if (web?.wants(request)) {
+          return web.sendJob(reply, {
+            job,
+            jobType: type,
+            rootUrl: rootUrl(request),
+            listUrl: listUrl(request),
+            jobUrl: jobUrl(request, job.jobId),
           });
         }
         return sendDocument(request, reply, job, jobXml, jobJson);
