@@ -22,6 +22,7 @@ import { createHttpGuard } from './security/http-guard.js';
 import { type RemoteFetcher, UwsService } from './service.js';
 import { openStore } from './store/index.js';
 import type { JobStore } from './store/types.js';
+import { createWebPages } from './web/index.js';
 
 /** Everything a UWS needs, with defaults that work with no set-up at all. */
 export interface UwsOptions {
@@ -229,6 +230,8 @@ export async function startServer(
     uploads: { maxFileBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxFiles },
     identify: guard.identify,
     loggerInstance: log,
+    // Browsers get pages on the job list and job URLs (issue 7); programs keep XML.
+    web: createWebPages(),
   });
   guard.install(http);
   // Observability (issue 7): /metrics, /openapi.json, jobId on request log lines.
