@@ -392,7 +392,8 @@ export class UwsService {
       }).catch(() => undefined);
     }
     await this.store.delete(job.jobId);
-    await this.files.remove(job.jobId);
+    // The job is gone once its row is; a directory that resists removal is left to the orphan cleaner.
+    await this.files.remove(job.jobId).catch(() => undefined);
   }
 
   /** At destruction time (OBJ-22): delete, or with the archive policy keep the metadata as ARCHIVED (OBJ-16). */

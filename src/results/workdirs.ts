@@ -61,7 +61,8 @@ export class WorkDirs {
   /** Removes the job's directory and everything in it; fine if it does not exist. */
   async remove(jobId: string): Promise<void> {
     // rm removes symbolic links themselves and never descends through them.
-    await fs.rm(this.path(jobId), { recursive: true, force: true });
+    // A run still winding down may add a file while the tree goes: retry instead of failing on ENOTEMPTY.
+    await fs.rm(this.path(jobId), { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
 
   /** Ids of all jobs that have a directory, for the orphan-directory cleaner. */
