@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import multipart from '@fastify/multipart';
@@ -124,6 +125,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const limits = options.uploads ?? {};
   const startedAt = service.now();
   const shutdown = new AbortController();
+  // Every open request (WAITs above all) listens for shutdown: thousands at once are normal, not a leak.
+  setMaxListeners(0, shutdown.signal);
   const web = options.web;
 
   const common = {

@@ -10,6 +10,7 @@ import { BadRequestError } from '../../src/core/errors.js';
 import type { Phase } from '../../src/core/phases.js';
 import { SqliteJobStore, storeFromUrl } from '../../src/store/index.js';
 import { PostgresJobStore, type PostgresStoreOptions, parsePayload } from '../../src/store/postgres/index.js';
+import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import type { ClaimRequest, JobChange } from '../../src/store/types.js';
 import { admin, createTestDatabase, postgresUnavailable, type TestDatabase } from '../helpers/pg.js';
 import { eventually } from '../helpers/tmp.js';
@@ -110,7 +111,8 @@ if (skip) {
         const versions = await sql<{ version: number }>(`SELECT version FROM "${schema}".schema_version`);
         assert.deepEqual(
           versions.map((r) => r.version),
-          [1],
+          PG_MIGRATIONS.map((m) => m.version),
+          'each step applied exactly once',
         );
         await stores[0]!.create(newJob('seen-by-all'));
         for (const store of stores) assert.equal((await store.get('seen-by-all'))?.jobId, 'seen-by-all');

@@ -263,6 +263,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       END $$;
     `,
   },
+  {
+    version: 2,
+    description: 'ordered index for the anonymous job list',
+    // Without it, a table with no statistics yet (autovacuum off or not run) lists anonymous jobs
+    // through jobs_by_owner plus a full sort: 34 ms at 100k rows, growing with the table.
+    sql: ({ s }) => `
+      CREATE INDEX jobs_anonymous_by_type ON ${s}.jobs (job_type, creation_time DESC, job_id DESC)
+        WHERE owner_id IS NULL;
+    `,
+  },
 ];
 
 /**
