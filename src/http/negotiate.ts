@@ -1,12 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 
-interface AcceptEntry {
+export interface AcceptEntry {
   readonly type: string;
   readonly subtype: string;
   readonly q: number;
 }
 
-function parseAccept(header: string | undefined): AcceptEntry[] {
+export function parseAccept(header: string | undefined): AcceptEntry[] {
   if (!header) return [];
   const out: AcceptEntry[] = [];
   for (const part of header.split(',')) {
@@ -26,10 +26,16 @@ function parseAccept(header: string | undefined): AcceptEntry[] {
   return out;
 }
 
-/** The quality the Accept header gives `mediaType`: the most specific matching range wins. */
-function quality(entries: readonly AcceptEntry[], mediaType: string): number {
+/**
+ * The most specific range matching `mediaType` (2 exact, 1 type/*, 0 for any) and
+ * the quality it gives; specificity and q are -1 when no range matches.
+ */
+export function matchAccept(
+  entries: readonly AcceptEntry[],
+  mediaType: string,
+): { q: number; specificity: number } {
   const [type, subtype] = mediaType.split('/');
-  let best = -1;
+  let q = -1;
   let specificity = -1;
   for (const e of entries) {
     let s = -1;
@@ -38,10 +44,14 @@ function quality(entries: readonly AcceptEntry[], mediaType: string): number {
     else if (e.type === '*' && e.subtype === '*') s = 0;
     if (s > specificity) {
       specificity = s;
-      best = e.q;
+      q = e.q;
     }
   }
-  return best;
+  return { q, specificity };
+}
+
+function quality(entries: readonly AcceptEntry[], mediaType: string): number {
+  return matchAccept(entries, mediaType).q;
 }
 
 /**
