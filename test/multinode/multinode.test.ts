@@ -397,7 +397,13 @@ describe('several nodes on one PostgreSQL database', {
       assert.equal(job?.phase, 'COMPLETED', `${id} was not lost`);
       const expected = heldByVictim.has(id) ? 2 : 1;
       assert.equal(executions.get(id), expected, `${id} entered EXECUTING ${expected} time(s)`);
-      assert.equal(runs.get(id)?.starts, expected, `${id} started ${expected} time(s)`);
+      // The victim may be killed between claiming a job and the job code's first line: that run never started.
+      const starts = runs.get(id)?.starts ?? 0;
+      const fewest = heldByVictim.has(id) ? 1 : expected;
+      assert.ok(
+        starts >= fewest && starts <= expected,
+        `${id} started ${starts} time(s), expected ${fewest}-${expected}`,
+      );
     }
     process.stdout.write(
       `# multinode: job of the SIGKILLed worker resolved (ERROR) ${resolvedAfter} ms after the kill ` +
